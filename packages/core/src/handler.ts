@@ -1,0 +1,234 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { PROMETHEUS_CONTENT_TYPE } from './constants.js';
+import { reportOnce } from './report.js';
+import { getMeterline, type Meterline } from './runtime.js';
+import { checkBoolean, checkFunction, checkInteger, checkKnown, checkObject, checkString, fail } from './validate.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
+export interface MetricsAuth {
+  /** Require `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** Require HTTP basic auth with these credentials. */
+  basic?: { username: string; password: string };
+  /** Your own check; return true to allow. */
+  check?: (req: IncomingMessage) => boolean | Promise<boolean>;
+}
+
+export interface MetricsHandlerOptions {
+  /** Protect the endpoint (bearer token, basic auth or your own check). */
+  auth?: MetricsAuth;
+  /** Answer 500 if collection takes longer than this (ms, default 10000). */
+  timeoutMs?: number;
+  /** Scrapes served at once; more get 503 (default 4). */
+  maxConcurrentScrapes?: number;
+  /** Compress when the client accepts gzip (default true). */
+  gzip?: boolean;
+}
+
+export const HANDLER_OPTION_KEYS = ['auth', 'timeoutMs', 'maxConcurrentScrapes', 'gzip'] as const;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Constant-time comparison of two strings (hashes first, so lengths leak nothing either). */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+export function validateHandlerOptions(where: string, options: MetricsHandlerOptions): void {
+  checkInteger(where, 'timeoutMs', options.timeoutMs, 1, 600_000);
+  checkInteger(where, 'maxConcurrentScrapes', options.maxConcurrentScrapes, 1, 1000);
+  checkBoolean(where, 'gzip', options.gzip);
+  checkObject(where, 'auth', options.auth);
+  const auth = options.auth;
+  if (auth !== undefined) {
+    checkKnown(`${where} auth`, auth, ['bearerToken', 'basic', 'check']);
+    checkString(where, 'auth.bearerToken', auth.bearerToken);
+    checkFunction(where, 'auth.check', auth.check);
+    if (auth.basic !== undefined) {
+      if (
+        auth.basic === null ||
+        typeof auth.basic !== 'object' ||
+        typeof auth.basic.username !== 'string' ||
+        typeof auth.basic.password !== 'string' ||
+        auth.basic.username === '' ||
+        auth.basic.password === ''
+      ) {
+        fail(where, 'auth.basic', auth.basic, 'expected { username, password } with non-empty strings');
+      }
+    }
+    if (auth.bearerToken === undefined && auth.basic === undefined && auth.check === undefined) {
+      fail(where, 'auth', auth, 'give bearerToken, basic or check (or leave auth out)');
+    }
+  }
+}
+
+async function authorised(auth: MetricsAuth, req: IncomingMessage): Promise<boolean> {
+  const header = req.headers.authorization;
+  if (auth.bearerToken !== undefined) {
+    if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+    if (!safeEqual(header.slice(7), auth.bearerToken)) return false;
+  }
+  if (auth.basic !== undefined) {
+    if (typeof header !== 'string' || !header.startsWith('Basic ')) return false;
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const expected = auth.basic.username + ':' + auth.basic.password;
+    if (!safeEqual(decoded, expected)) return false;
+  }
+  if (auth.check !== undefined) {
+    return (await auth.check(req)) === true;
+  }
+  return true;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`metrics collection took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+  res.end(text + '\n');
+}
+
+export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The shared Prometheus handler: a plain Node `(req, res)` handler for any framework or server. Serves the text
+ * exposition format 0.0.4 (gzip when accepted) for GET and HEAD, 405 otherwise, 401 without valid credentials,
+ * 503 past the concurrent scrape limit, and 500 with a short message if collection fails or times out.
+ */
+export function createMetricsHandler(
+  options: MetricsHandlerOptions = {},
+  runtime?: Meterline,
+): MetricsRequestHandler {
+  const where = 'meterline.createMetricsHandler';
+  checkObject(where, 'options', options);
+  checkKnown(where, options, HANDLER_OPTION_KEYS);
+  validateHandlerOptions(where, options);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxConcurrent = options.maxConcurrentScrapes ?? 4;
+  const useGzip = options.gzip !== false;
+  const auth = options.auth;
+  let inFlight = 0;
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (auth !== undefined && !(await authorised(auth, req))) {
+      plain(res, 401, 'Unauthorized', {
+        'WWW-Authenticate': auth.basic !== undefined ? 'Basic realm="metrics"' : 'Bearer',
+      });
+      return;
+    }
+    if (inFlight >= maxConcurrent) {
+      plain(res, 503, 'Too many concurrent scrapes', { 'Retry-After': '1' });
+      return;
+    }
+    inFlight++;
+    try {
+      const rt = runtime ?? getMeterline();
+      const text = await withTimeout(rt.scrape(timeoutMs), timeoutMs);
+      const accept = req.headers['accept-encoding'];
+      const headers: Record<string, string | number> = {
+        'Content-Type': PROMETHEUS_CONTENT_TYPE,
+        'Cache-Control': 'no-store',
+        Vary: 'Accept-Encoding',
+      };
+      let body: Buffer;
+      if (useGzip && typeof accept === 'string' && /\bgzip\b/i.test(accept)) {
+        body = await gzipAsync(text);
+        headers['Content-Encoding'] = 'gzip';
+      } else {
+        body = Buffer.from(text, 'utf8');
+      }
+      headers['Content-Length'] = body.length;
+      res.writeHead(200, headers);
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  return function metricsHandler(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      plain(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return;
+    }
+    serve(req, res).catch((err: unknown) => {
+      reportOnce('serving /metrics', err);
+      plain(res, 500, 'metrics collection failed');
+    });
+  };
+}
+
+export interface MetricsServerOptions extends MetricsHandlerOptions {
+  /** Port to listen on (0 = any free port). Default 9464. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1: exposing metrics beyond the host is a deliberate choice. */
+  host?: string;
+  /** Path of the metrics endpoint (default /metrics). */
+  path?: string;
+}
+
+export interface MetricsServer {
+  server: Server;
+  port: number;
+  host: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serve the shared handler on its own port (127.0.0.1 unless told otherwise). */
+export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
+  const where = 'meterline.startMetricsServer';
+  checkObject(where, 'options', options);
+  checkKnown(where, options, [...HANDLER_OPTION_KEYS, 'port', 'host', 'path']);
+  checkInteger(where, 'port', options.port, 0, 65535);
+  checkString(where, 'host', options.host);
+  checkString(where, 'path', options.path);
+  const { port = 9464, host = '127.0.0.1', path = '/metrics', ...handlerOptions } = options;
+  if (!path.startsWith('/')) fail(where, 'path', path, 'expected a path starting with "/"');
+  const handler = createMetricsHandler(handlerOptions);
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    if ((q === -1 ? url : url.slice(0, q)) !== path) {
+      plain(res, 404, `Not found: metrics are served at ${path}`);
+      return;
+    }
+    handler(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    port: address.port,
+    host: address.address,
+    url: `http://${shownHost}:${address.port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

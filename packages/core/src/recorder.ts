@@ -1,0 +1,204 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server, Socket } from 'node:net';
+import { ERROR_ABORTED, OTHER_METHOD } from './constants.js';
+import { reportOnce } from './report.js';
+import { HttpStore, METHOD_INDEX, OTHER_INDEX, PROTOCOL_INDEX, type PortGroup, type RouteKey } from './store.js';
+
+/**
+ * Per-request state, one small object per request, kept on both `req` and `res` under a registered symbol
+ * (so two copies of core in one process agree that a request is already being measured).
+ */
+export class RequestState {
+  route: RouteKey | undefined = undefined;
+  error: unknown = undefined;
+  requestBytes = 0;
+  responseBytes = 0;
+  excluded = false;
+  done = false;
+  /** the adapter that measures this request */
+  owner: unknown = undefined;
+  /** free slot for the adapter (e.g. the Express mount-path stack) */
+  scratch: unknown = undefined;
+  constructor(
+    readonly recorder: RequestRecorder,
+    readonly start: number,
+    readonly method: number,
+    readonly scheme: number,
+    readonly protocol: number,
+  ) {}
+}
+
+export const kState: unique symbol = Symbol.for('meterline.request.state') as any;
+const kConnection: unique symbol = Symbol.for('meterline.socket.group') as any;
+const kConnectionStart: unique symbol = Symbol.for('meterline.socket.start') as any;
+const kServerTracked: unique symbol = Symbol.for('meterline.server.tracked') as any;
+const kPatched: unique symbol = Symbol.for('meterline.patched') as any;
+
+type WithState = { [kState]?: RequestState };
+
+/** The state of a request being measured, or undefined. */
+export function stateOf(res: ServerResponse | IncomingMessage): RequestState | undefined {
+  return (res as WithState)[kState];
+}
+
+const STATUS_STRINGS: string[] = [];
+for (let s = 0; s < 1000; s++) STATUS_STRINGS.push(String(s));
+
+/** `error.type` for a thrown value: the exception's class name, as semantic conventions ask. */
+export function errorTypeOf(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const ctor = (error as { constructor?: { name?: unknown } }).constructor;
+    if (ctor !== undefined && typeof ctor.name === 'string' && ctor.name !== '' && ctor.name !== 'Object') {
+      return ctor.name;
+    }
+    const name = (error as { name?: unknown }).name;
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return OTHER_METHOD;
+}
+
+/**
+ * Framework-agnostic request lifecycle recorder on Node's IncomingMessage/ServerResponse. Counts every request
+ * exactly once when its response closes (finished or aborted), keeps in-flight exact, counts body bytes as they
+ * pass and tracks the server's sockets for the network counters.
+ */
+export class RequestRecorder {
+  constructor(readonly store: HttpStore) {
+    installPatches();
+  }
+
+  /** Begin measuring a request. Idempotent; never throws. */
+  start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
+    const existing = (res as WithState)[kState];
+    if (existing !== undefined) return existing;
+    try {
+      const socket = req.socket;
+      const m = METHOD_INDEX[req.method as string];
+      const method = m === undefined ? OTHER_INDEX : m;
+      const scheme = socket !== null && (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
+      const p = PROTOCOL_INDEX[req.httpVersion];
+      const state = new RequestState(this, performance.now(), method, scheme, p === undefined ? 3 : p);
+      (res as WithState)[kState] = state;
+      (req as WithState)[kState] = state;
+      this.store.active[method * 2 + scheme]++;
+      res.on('close', onResponseClose);
+      if (socket !== null && (socket as any)[kConnection] === undefined) this.trackSocket(socket);
+      return state;
+    } catch (err) {
+      reportOnce('request start', err);
+      return undefined;
+    }
+  }
+
+  /** Measure sockets of the request's server from now on, including those that never send a request. */
+  private trackSocket(socket: Socket): void {
+    const server = (socket as { server?: Server }).server;
+    if (server !== undefined && server !== null && (server as any)[kServerTracked] === undefined) {
+      (server as any)[kServerTracked] = true;
+      const recorder = this;
+      server.on('connection', function onConnection(s: Socket) {
+        if ((s as any)[kConnection] === undefined) recorder.addSocket(s);
+      });
+    }
+    this.addSocket(socket);
+  }
+
+  addSocket(socket: Socket): void {
+    const unix = socket.localPort === undefined;
+    const group = this.store.portGroup(unix ? undefined : socket.localPort, unix ? 'unix' : 'tcp');
+    (socket as any)[kConnection] = group;
+    (socket as any)[kConnectionStart] = performance.now();
+    group.live.add(socket);
+    socket.on('close', onSocketClose);
+  }
+
+  /** Called once per request when its response closes. */
+  finish(state: RequestState, res: ServerResponse): void {
+    if (state.done) return;
+    state.done = true;
+    const store = this.store;
+    store.active[state.method * 2 + state.scheme]--;
+    if (state.excluded) return;
+    const duration = (performance.now() - state.start) / 1000;
+    const status = res.headersSent ? res.statusCode : 0;
+    let errorType: string | undefined;
+    if (!res.writableFinished) errorType = ERROR_ABORTED;
+    else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
+    const series = store.series(
+      state.route === undefined ? store.noRoute : state.route,
+      state.method,
+      state.scheme,
+      state.protocol,
+      status > 0 && status < 1000 ? status : 0,
+      errorType,
+    );
+    series.duration.record(duration);
+    series.requestSize.record(state.requestBytes);
+    series.responseSize.record(state.responseBytes);
+  }
+}
+
+function onResponseClose(this: ServerResponse): void {
+  const state = (this as WithState)[kState];
+  if (state === undefined) return;
+  try {
+    state.recorder.finish(state, this);
+  } catch (err) {
+    reportOnce('request finish', err);
+  }
+}
+
+function onSocketClose(this: Socket): void {
+  try {
+    const group = (this as any)[kConnection] as PortGroup | undefined;
+    if (group === undefined || !group.live.delete(this)) return;
+    group.closedRead += this.bytesRead;
+    group.closedWritten += this.bytesWritten;
+    group.connectionDuration.record((performance.now() - (this as any)[kConnectionStart]) / 1000);
+  } catch (err) {
+    reportOnce('socket close', err);
+  }
+}
+
+function chunkLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  }
+  if (chunk !== null && typeof chunk === 'object' && typeof (chunk as Uint8Array).byteLength === 'number') {
+    return (chunk as Uint8Array).byteLength;
+  }
+  return 0;
+}
+
+/**
+ * Count body bytes where they pass, once per process: what the HTTP parser pushes into a request (body after
+ * transfer decoding) and what the application writes into a response (after any compression middleware, as on
+ * the wire; nothing for HEAD, 204 and 304, where Node drops the body).
+ */
+function installPatches(): void {
+  const resProto = ServerResponse.prototype as any;
+  if (resProto[kPatched] === true) return;
+  resProto[kPatched] = true;
+  const originalWrite = resProto.write;
+  const originalEnd = resProto.end;
+  resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, cb: unknown) {
+    const result = originalWrite.apply(this, arguments);
+    const state = this[kState] as RequestState | undefined;
+    if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
+    return result;
+  };
+  resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, cb: unknown) {
+    const state = this[kState] as RequestState | undefined;
+    const counted = state !== undefined && !this.writableEnded && typeof chunk !== 'function';
+    const result = originalEnd.apply(this, arguments);
+    if (counted && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
+    return result;
+  };
+  const reqProto = IncomingMessage.prototype as any;
+  const originalPush = reqProto.push;
+  reqProto.push = function meterlinePush(this: any, chunk: unknown, encoding: unknown) {
+    const state = this[kState] as RequestState | undefined;
+    if (state !== undefined && chunk !== null) state.requestBytes += chunkLength(chunk, encoding);
+    return originalPush.apply(this, arguments);
+  };
+}

@@ -1,0 +1,232 @@
+import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  MeterProvider,
+  type CollectionResult,
+  type MetricProducer,
+  type MetricReader,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import {
+  DEFAULT_CONNECTION_DURATION_BUCKETS,
+  DEFAULT_DURATION_BUCKETS,
+  DEFAULT_SIZE_BUCKETS,
+} from './constants.js';
+import { RequestRecorder } from './recorder.js';
+import { reportOnce, setErrorHook, type ErrorHook } from './report.js';
+import { serialize } from './serializer.js';
+import { HttpStore } from './store.js';
+import {
+  checkBoolean,
+  checkBuckets,
+  checkFunction,
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkString,
+  fail,
+} from './validate.js';
+
+/** Options of the process-wide meterline runtime (shared by every adapter and the Prometheus handler). */
+export interface MeterlineOptions {
+  /**
+   * Your own MeterProvider. Give `reader` with it: the reader (bound to this provider) is what the Prometheus
+   * handler collects from. Without both, meterline creates a provider with a Prometheus reader.
+   */
+  meterProvider?: MeterProvider;
+  /** The reader the handler collects from; add `meterlineProducer` to its `metricProducers`, or meterline merges its data itself. */
+  reader?: MetricReader;
+  /** `service.name` of the resource meterline creates (default: OTEL_SERVICE_NAME or the SDK default). */
+  serviceName?: string;
+  /** Set meterline's MeterProvider as the global one for `@opentelemetry/api` (default true). */
+  registerGlobal?: boolean;
+  /** Buckets of http.server.request.duration in seconds (default: semantic-convention advice). */
+  durationBuckets?: number[];
+  /** Buckets of http.server.request.body.size in bytes. */
+  requestSizeBuckets?: number[];
+  /** Buckets of http.server.response.body.size in bytes. */
+  responseSizeBuckets?: number[];
+  /** Buckets of network.server.connection.duration in seconds. */
+  connectionDurationBuckets?: number[];
+  /** Cap on distinct http.route values; beyond it, routes fold into `__overflow__` (default 1000). */
+  maxRoutes?: number;
+  /** Cap on distinct error.type values; beyond it, `_OTHER` (default 100). */
+  maxErrorTypes?: number;
+  /** Receives internal faults, once each (default: OpenTelemetry diag logger and a process warning). */
+  onError?: ErrorHook;
+}
+
+export const MESSAGE_PREFIX = 'meterline';
+const RUNTIME_KEYS = [
+  'meterProvider',
+  'reader',
+  'serviceName',
+  'registerGlobal',
+  'durationBuckets',
+  'requestSizeBuckets',
+  'responseSizeBuckets',
+  'connectionDurationBuckets',
+  'maxRoutes',
+  'maxErrorTypes',
+  'onError',
+] as const;
+export const RUNTIME_OPTION_KEYS: readonly string[] = RUNTIME_KEYS;
+
+const kRuntime = Symbol.for('meterline.runtime');
+type Global = { [kRuntime]?: Meterline };
+
+/** The process-wide runtime: one MeterProvider, one reader, one store of HTTP aggregates. */
+export class Meterline {
+  readonly store: HttpStore;
+  readonly recorder: RequestRecorder;
+  readonly meterProvider: MeterProvider;
+  readonly reader: MetricReader;
+  readonly options: Readonly<MeterlineOptions>;
+  private readonly producerAttached: boolean;
+
+  constructor(options: MeterlineOptions = {}) {
+    const where = `${MESSAGE_PREFIX}.configure`;
+    checkObject(where, 'options', options);
+    checkKnown(where, options, RUNTIME_KEYS);
+    checkString(where, 'serviceName', options.serviceName);
+    checkBoolean(where, 'registerGlobal', options.registerGlobal);
+    checkFunction(where, 'onError', options.onError);
+    checkInteger(where, 'maxRoutes', options.maxRoutes, 1, 1_000_000);
+    checkInteger(where, 'maxErrorTypes', options.maxErrorTypes, 1, 10_000);
+    if ((options.meterProvider === undefined) !== (options.reader === undefined)) {
+      fail(
+        where,
+        options.reader === undefined ? 'reader' : 'meterProvider',
+        undefined,
+        'meterProvider and reader go together: pass the MetricReader bound to your MeterProvider as well',
+      );
+    }
+    if (options.reader !== undefined && typeof (options.reader as MetricReader).collect !== 'function') {
+      fail(where, 'reader', options.reader, 'expected an OpenTelemetry MetricReader (e.g. a PrometheusExporter)');
+    }
+    this.options = options;
+    if (options.onError !== undefined) setErrorHook(options.onError);
+    this.store = new HttpStore({
+      durationBuckets: checkBuckets(where, 'durationBuckets', options.durationBuckets) ?? DEFAULT_DURATION_BUCKETS,
+      requestSizeBuckets:
+        checkBuckets(where, 'requestSizeBuckets', options.requestSizeBuckets) ?? DEFAULT_SIZE_BUCKETS,
+      responseSizeBuckets:
+        checkBuckets(where, 'responseSizeBuckets', options.responseSizeBuckets) ?? DEFAULT_SIZE_BUCKETS,
+      connectionDurationBuckets:
+        checkBuckets(where, 'connectionDurationBuckets', options.connectionDurationBuckets) ??
+        DEFAULT_CONNECTION_DURATION_BUCKETS,
+      maxRoutes: options.maxRoutes ?? 1000,
+      maxErrorTypes: options.maxErrorTypes ?? 100,
+    });
+    this.recorder = new RequestRecorder(this.store);
+    if (options.reader !== undefined && options.meterProvider !== undefined) {
+      this.reader = options.reader;
+      this.meterProvider = options.meterProvider;
+      const producers = (options.reader as unknown as { _metricProducers?: unknown[] })._metricProducers;
+      this.producerAttached = Array.isArray(producers) && producers.includes(meterlineProducer);
+    } else {
+      const exporter = new PrometheusExporter({ preventServerStart: true, metricProducers: [meterlineProducer] });
+      const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
+      const resource =
+        serviceName === undefined
+          ? defaultResource()
+          : defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
+      this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
+      this.reader = exporter;
+      this.producerAttached = true;
+      if (options.registerGlobal !== false) metrics.setGlobalMeterProvider(this.meterProvider);
+    }
+  }
+
+  /** Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates. */
+  async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    const result = await this.reader.collect({ timeoutMillis });
+    for (const err of result.errors) reportOnce('metric collection', err);
+    if (!this.producerAttached) {
+      return {
+        resource: result.resourceMetrics.resource,
+        scopeMetrics: [...result.resourceMetrics.scopeMetrics, this.store.collectScope()],
+      };
+    }
+    return result.resourceMetrics;
+  }
+
+  /** The Prometheus text exposition (0.0.4) of everything collected. */
+  async scrape(timeoutMillis?: number): Promise<string> {
+    return serialize(await this.collect(timeoutMillis));
+  }
+
+  async shutdown(): Promise<void> {
+    await this.meterProvider.shutdown();
+  }
+}
+
+/**
+ * The `MetricProducer` that hands meterline's HTTP aggregates to an OpenTelemetry MetricReader. Add it to the
+ * reader you pass as `reader`, or to any other reader (OTLP, ...) that should export them:
+ * `new PeriodicExportingMetricReader({ exporter, metricProducers: [meterlineProducer] })`.
+ */
+export const meterlineProducer: MetricProducer = {
+  collect(): Promise<CollectionResult> {
+    return getMeterline().store.collect();
+  },
+};
+
+/**
+ * Configure the process-wide runtime. Call it once, before the first middleware is created, when you need
+ * options that are not the defaults (buckets, your own MeterProvider, caps). Throws if already configured.
+ */
+export function configure(options: MeterlineOptions = {}): Meterline {
+  const g = globalThis as Global;
+  if (g[kRuntime] !== undefined) {
+    throw new Error(
+      `${MESSAGE_PREFIX}.configure: the runtime is already configured (a middleware or handler was created ` +
+        'before, or configure() was called twice); call configure() once, before creating any middleware',
+    );
+  }
+  const runtime = new Meterline(options);
+  g[kRuntime] = runtime;
+  return runtime;
+}
+
+/** The process-wide runtime, created with defaults on first use. */
+export function getMeterline(): Meterline {
+  const g = globalThis as Global;
+  return g[kRuntime] ?? configure();
+}
+
+/**
+ * For adapters: take the runtime options out of an adapter's options. The first middleware may carry them
+ * (they configure the runtime); later ones may not, unless the runtime is not configured yet.
+ */
+export function runtimeFromOptions(where: string, options: Record<string, unknown>): Meterline {
+  const runtimeOptions: Record<string, unknown> = {};
+  let any = false;
+  for (const key of RUNTIME_KEYS) {
+    if (options[key] !== undefined) {
+      runtimeOptions[key] = options[key];
+      any = true;
+    }
+  }
+  const g = globalThis as Global;
+  if (!any) return getMeterline();
+  if (g[kRuntime] !== undefined) {
+    throw new Error(
+      `${where}: runtime options (${Object.keys(runtimeOptions).join(', ')}) were given but meterline is already ` +
+        'configured by an earlier middleware or configure() call; give them only once, to the first middleware or to configure()',
+    );
+  }
+  return configure(runtimeOptions as MeterlineOptions);
+}
+
+/** Drop the process-wide runtime (tests only). */
+export async function resetMeterline(): Promise<void> {
+  const g = globalThis as Global;
+  const runtime = g[kRuntime];
+  g[kRuntime] = undefined;
+  if (runtime !== undefined) {
+    metrics.disable();
+    await runtime.shutdown().catch(() => undefined);
+  }
+}
