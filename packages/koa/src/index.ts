@@ -1,0 +1,116 @@
+import type { Context, Middleware, Next } from 'koa';
+import type { ServerResponse } from 'node:http';
+import { AdapterCore, guard, requestState, type CommonOptions, type RequestState } from '@meterline/core';
+
+/** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
+export type KoaMetricsOptions = CommonOptions;
+
+/** What this adapter reads of a @koa/router layer (`ctx.matched` holds them). */
+interface RouterLayer {
+  path: string | RegExp;
+  methods: string[];
+}
+/** The fields @koa/router sets on the context. */
+interface RoutedContext {
+  matched?: RouterLayer[];
+  _matchedRoute?: string | RegExp;
+  method: string;
+}
+
+/** Templates of RegExp routes, computed once per pattern. */
+const regexpTemplates = new WeakMap<RegExp, string>();
+
+function templateOf(path: string | RegExp): string {
+  if (typeof path === 'string') return path;
+  let template = regexpTemplates.get(path);
+  if (template === undefined) regexpTemplates.set(path, (template = String(path)));
+  return template;
+}
+
+/**
+ * Report the template of the route that handled the request. @koa/router flattens nested routers and prefixes
+ * into each layer's `path`, keeps every layer the path matched in `ctx.matched` (across routers), and sets
+ * `ctx._matchedRoute` to the path of each layer as it starts running: the last one that ran may be a
+ * `router.use()` middleware layer, not a route. So: the route layer (one with methods, matching the request's
+ * method) whose path is the last one that ran; if a middleware answered before any route ran, the first route
+ * layer the router was dispatching to. No such layer (router 404/405, no router): no `http.route`.
+ */
+function resolveRoute(adapter: AdapterCore, state: RequestState, ctx: RoutedContext): void {
+  const matched = ctx.matched;
+  if (matched === undefined || matched.length === 0) return;
+  const last = ctx._matchedRoute;
+  if (last === undefined) return;
+  const method = ctx.method;
+  let first: RouterLayer | undefined;
+  for (let i = 0; i < matched.length; i++) {
+    const layer = matched[i];
+    if (layer.methods.length === 0 || !layer.methods.includes(method)) continue;
+    if (layer.path === last) {
+      first = layer;
+      break;
+    }
+    if (first === undefined) first = layer;
+  }
+  if (first !== undefined) adapter.setRoute(state, templateOf(first.path));
+}
+
+/** Response 'close' (prepended to core's listener): an aborted request's route is known before it is counted. */
+function onClose(this: ServerResponse): void {
+  const state = requestState(this);
+  if (state === undefined || state.scratch === undefined || !(state.owner instanceof AdapterCore)) return;
+  const ctx = state.scratch as RoutedContext;
+  state.scratch = undefined;
+  try {
+    resolveRoute(state.owner, state, ctx);
+  } catch (err) {
+    guard('koa route on close', err);
+  }
+}
+
+/**
+ * Per-route RED metrics for Koa 3 with @koa/router and a Prometheus `/metrics` endpoint, with one line:
+ * `app.use(metrics())`. Errors thrown downstream are recorded and rethrown unchanged.
+ */
+export function metrics(options: KoaMetricsOptions = {}): Middleware {
+  const adapter = new AdapterCore('@meterline/koa metrics()', options);
+  return async function meterlineMiddleware(ctx: Context, next: Next): Promise<void> {
+    const req = ctx.req;
+    const res = ctx.res;
+    let state: RequestState | undefined;
+    try {
+      if (adapter.isMetricsRequest(req.url)) {
+        ctx.respond = false;
+        adapter.serveMetrics(req, res);
+        return;
+      }
+      state = adapter.start(req, res);
+      // a request another meterline middleware measures (or one not measured) is left alone
+      if (state !== undefined && (state.owner !== adapter || state.scratch !== undefined)) state = undefined;
+      if (state !== undefined) {
+        state.scratch = ctx;
+        res.prependListener('close', onClose);
+      }
+    } catch (err) {
+      guard('koa middleware', err);
+      state = undefined;
+    }
+    if (state === undefined) return next();
+    try {
+      await next();
+    } catch (err) {
+      adapter.setError(state, err);
+      throw err;
+    } finally {
+      if (state.scratch !== undefined) {
+        state.scratch = undefined;
+        try {
+          resolveRoute(adapter, state, ctx as unknown as RoutedContext);
+        } catch (err) {
+          guard('koa route', err);
+        }
+      }
+    }
+  };
+}
+
+export default metrics;
