@@ -1,0 +1,150 @@
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AdapterCore, guard, requestState, type CommonOptions, type RouteKey } from '@meterline/core';
+
+/** Options of the Fastify plugin: everything core accepts (see `@meterline/core`). */
+export type FastifyMetricsOptions = CommonOptions;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false`: do not measure this route (no series, not counted in flight). */
+    metrics?: boolean;
+  }
+}
+
+/** Keys Fastify's `register()` itself consumes; they reach the plugin's options too and are not ours. */
+const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
+/** What a route's config caches: its interned route key, or one of these markers. */
+const NO_ROUTE = 0; // the not-found handler: measured, no http.route
+const SKIP = 1; // opted out (config.metrics === false), excluded, or the metrics route: not measured
+type Cached = RouteKey | typeof NO_ROUTE | typeof SKIP;
+
+/** Core's per-socket marker; a socket carrying it is not tracked again (see `inject()` below). */
+const kSocketGroup = Symbol.for('meterline.socket.group');
+
+/**
+ * Fastify keeps a request's route context (with the route's `config`) under a private symbol; reading it
+ * directly avoids the `request.routeOptions` getter, which builds an object per call. Found on first sight.
+ */
+let kRouteContext: symbol | null | undefined;
+function routeConfig(request: FastifyRequest): Record<PropertyKey, unknown> | undefined {
+  if (kRouteContext === undefined) {
+    kRouteContext = Object.getOwnPropertySymbols(request).find((s) => s.description === 'fastify.context') ?? null;
+  }
+  if (kRouteContext !== null) {
+    const context = (request as unknown as Record<symbol, { config?: Record<PropertyKey, unknown> } | undefined>)[
+      kRouteContext
+    ];
+    if (context !== undefined) return context.config;
+  }
+  return request.routeOptions.config as unknown as Record<PropertyKey, unknown> | undefined;
+}
+
+/** First request of a route: decide once what to do with it, cached on the route's config object. */
+function resolveRoute(adapter: FastifyAdapter, config: Record<PropertyKey, unknown> | undefined): Cached {
+  if (config === undefined || config.metrics === false) return SKIP;
+  const url = config.url;
+  if (typeof url !== 'string') return NO_ROUTE;
+  return adapter.routeKey(url) ?? SKIP;
+}
+
+/**
+ * `fastify.inject()` (light-my-request) hands Fastify a fake socket and a response whose socket flushes
+ * asynchronously, so `writableFinished` is still false when it closes. Keep the fake socket out of the network
+ * counters and treat an ended injected response as complete, so injected requests count like real ones.
+ */
+function prepareInjected(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket as unknown as Record<symbol, unknown> | null;
+  if (socket !== null && socket[kSocketGroup] === undefined) socket[kSocketGroup] = null;
+  Object.defineProperty(res, 'writableFinished', { configurable: true, get: injectedFinished });
+}
+function injectedFinished(this: ServerResponse): boolean {
+  return this.writableEnded;
+}
+
+const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineFastify(
+  fastify: FastifyInstance,
+  options: FastifyMetricsOptions,
+  done: (err?: Error) => void,
+) {
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(options ?? {})) {
+    if (!REGISTER_KEYS.has(key)) own[key] = (options as Record<string, unknown>)[key];
+  }
+  const adapter = new FastifyAdapter('@meterline/fastify', own);
+  // one symbol per plugin instance: two apps (or two registrations) never share a cached decision
+  const kCached = Symbol('meterline.fastify.route');
+
+  fastify.addHook('onRequest', function meterlineOnRequest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: HookHandlerDoneFunction,
+  ) {
+    try {
+      const config = routeConfig(request);
+      let cached = config === undefined ? SKIP : (config[kCached] as Cached | undefined);
+      if (cached === undefined) {
+        cached = resolveRoute(adapter, config);
+        (config as Record<PropertyKey, unknown>)[kCached] = cached;
+      }
+      if (cached !== SKIP) {
+        const res = reply.raw;
+        if ((res as { isLightMyRequest?: boolean }).isLightMyRequest === true) prepareInjected(request.raw, res);
+        const state = adapter.start(request.raw, res);
+        if (state !== undefined && cached !== NO_ROUTE && state.owner === adapter) state.route = cached;
+      }
+    } catch (err) {
+      guard('fastify onRequest', err);
+    }
+    next();
+  });
+
+  fastify.addHook('onError', function meterlineOnError(
+    _request: FastifyRequest,
+    reply: FastifyReply,
+    error: Error,
+    next: () => void,
+  ) {
+    const state = requestState(reply.raw);
+    if (state !== undefined) adapter.setError(state, error);
+    next();
+  });
+
+  if (adapter.metricsPath !== undefined) {
+    fastify.route({
+      method: 'GET',
+      url: adapter.metricsPath,
+      config: { metrics: false },
+      logLevel: 'warn',
+      handler(request, reply) {
+        reply.hijack();
+        adapter.serveMetrics(request.raw, reply.raw);
+      },
+    });
+  }
+  done();
+};
+
+/** AdapterCore plus the one thing this adapter caches per route: the interned key, or null if excluded. */
+class FastifyAdapter extends AdapterCore {
+  routeKey(template: string): RouteKey | null {
+    const probe = { excluded: false, route: undefined as RouteKey | undefined };
+    this.setRoute(probe as never, template);
+    return probe.excluded || probe.route === undefined ? null : probe.route;
+  }
+}
+
+/**
+ * Per-route RED metrics for Fastify 5 and a Prometheus `/metrics` endpoint, with one line:
+ * `await app.register(metrics)`. Register it before your routes and plugins.
+ */
+export const metrics = fp(plugin, { name: '@meterline/fastify', fastify: '5.x' });
+
+export default metrics;
