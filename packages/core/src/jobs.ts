@@ -1,0 +1,285 @@
+import type { Attributes, Counter, Gauge, Meter } from '@opentelemetry/api';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import {
+  PushError,
+  checkPushTarget,
+  selectMetrics,
+  toPushgateway,
+  type MetricSelection,
+  type Pushgateway,
+  type PushgatewayOptions,
+  type PushResult,
+} from './push.js';
+import { reportOnce } from './report.js';
+import { getMeterline, type Meterline } from './runtime.js';
+import { checkBoolean, checkFunction, checkKnown, checkObject, checkString, fail } from './validate.js';
+import { serialize } from './serializer.js';
+
+/** The scope name of the instruments meterline's job and worker helpers create. */
+export const JOBS_SCOPE = '@meterline/core/jobs';
+
+/** Prometheus names of the batch job metrics (as pushed and scraped). */
+export const BATCH_JOB_METRICS = Object.freeze({
+  lastSuccess: 'batch_job_last_success_timestamp_seconds',
+  lastCompletion: 'batch_job_last_completion_timestamp_seconds',
+  duration: 'batch_job_duration_seconds',
+  stageDuration: 'batch_job_stage_duration_seconds',
+  itemsProcessed: 'batch_job_items_processed_total',
+  lastOutcome: 'batch_job_last_outcome',
+});
+const BATCH_JOB_FAMILIES: ReadonlySet<string> = new Set(Object.values(BATCH_JOB_METRICS));
+
+interface JobInstruments {
+  lastSuccess: Gauge;
+  lastCompletion: Gauge;
+  duration: Gauge;
+  stageDuration: Gauge;
+  items: Counter;
+  outcome: Gauge;
+}
+
+const instrumentsByProvider = new WeakMap<MeterProvider, JobInstruments>();
+
+export function jobsMeter(runtime: Meterline): Meter {
+  return runtime.meterProvider.getMeter(JOBS_SCOPE);
+}
+
+function jobInstruments(runtime: Meterline): JobInstruments {
+  let out = instrumentsByProvider.get(runtime.meterProvider);
+  if (out !== undefined) return out;
+  const meter = jobsMeter(runtime);
+  out = {
+    lastSuccess: meter.createGauge('batch_job.last_success_timestamp', {
+      unit: 's',
+      description: 'Unix time of the last successful completion of the batch job.',
+    }),
+    lastCompletion: meter.createGauge('batch_job.last_completion_timestamp', {
+      unit: 's',
+      description: 'Unix time of the last completion of the batch job, successful or not.',
+    }),
+    duration: meter.createGauge('batch_job.duration', {
+      unit: 's',
+      description: 'Duration of the last run of the batch job.',
+    }),
+    stageDuration: meter.createGauge('batch_job.stage.duration', {
+      unit: 's',
+      description: 'Duration of the last run of each stage of the batch job.',
+    }),
+    items: meter.createCounter('batch_job.items_processed', {
+      unit: '{item}',
+      description: 'Items the batch job processed.',
+    }),
+    outcome: meter.createGauge('batch_job.last_outcome', {
+      description: 'Outcome of the last run of the batch job: 1 on the series of the outcome it had, 0 on the other.',
+    }),
+  };
+  instrumentsByProvider.set(runtime.meterProvider, out);
+  return out;
+}
+
+/** What a job's function receives. */
+export interface JobContext {
+  /** The job name. */
+  readonly name: string;
+  /**
+   * Run one named stage and record its duration (`batch_job_stage_duration_seconds{stage}`), also when it throws
+   * (the error passes through). Use a fixed set of stage names: each one is a series.
+   */
+  stage<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /** Count processed items (`batch_job_items_processed_total`). */
+  itemsProcessed(count?: number): void;
+}
+
+export interface RunJobOptions {
+  /**
+   * Where to push at the end (a `Pushgateway`, its options or its URL). Without it the job's metrics are only
+   * recorded, for the process's own /metrics.
+   */
+  pushgateway?: Pushgateway | PushgatewayOptions | string;
+  /** Grouping labels besides `job`, e.g. `{ instance: 'db-1' }` (default none). */
+  grouping?: Record<string, string>;
+  /**
+   * Which of the process's other families go along with the job's own `batch_job_*` series (default: all).
+   * `[]` pushes the job's series only.
+   */
+  metrics?: MetricSelection;
+  /** Include `target_info` in the push (default true). */
+  targetInfo?: boolean;
+  /** After a successful run, throw the `PushError` if the push failed (default false: report it). */
+  strict?: boolean;
+  /** Called after a successful push. */
+  onPush?: (result: PushResult) => void;
+  /** Called when the push failed (default: a process warning). The job's own result is unaffected. */
+  onPushError?: (error: PushError) => void;
+  /** The runtime whose MeterProvider records the job (default: the process-wide one). */
+  runtime?: Meterline;
+}
+
+const RUN_JOB_KEYS = [
+  'pushgateway',
+  'grouping',
+  'metrics',
+  'targetInfo',
+  'strict',
+  'onPush',
+  'onPushError',
+  'runtime',
+] as const;
+
+function seconds(ms: number): number {
+  return ms / 1000;
+}
+
+function defaultPushErrorReport(error: PushError): void {
+  process.emitWarning(error.message, { code: 'METERLINE_PUSH' });
+}
+
+/**
+ * Run a batch job and record it: start to end duration, each stage's duration, items processed, the outcome,
+ * the time of the last completion and of the last success. With `pushgateway`, push at the end, also when the
+ * job throws:
+ * - success: PUT, the group is replaced by this run's metrics;
+ * - failure: POST without `batch_job_last_success_timestamp_seconds`, so the gateway keeps the time of the last
+ *   success of an earlier run while everything else is updated.
+ * The job's own error is rethrown unchanged and its result returned unchanged; a failing push is reported to
+ * `onPushError` (or as a process warning), never thrown unless `strict` is set and the job succeeded.
+ */
+export async function runJob<T>(
+  name: string,
+  fn: (job: JobContext) => T | Promise<T>,
+  options: RunJobOptions = {},
+): Promise<T> {
+  const where = 'meterline.runJob';
+  checkString(where, 'name', name);
+  if (typeof name !== 'string') fail(where, 'name', name, 'expected a non-empty string (the job name)');
+  if (typeof fn !== 'function') fail(where, 'fn', fn, 'expected the job function');
+  checkObject(where, 'options', options);
+  checkKnown(where, options, RUN_JOB_KEYS);
+  checkBoolean(where, 'strict', options.strict);
+  checkBoolean(where, 'targetInfo', options.targetInfo);
+  checkFunction(where, 'onPush', options.onPush);
+  checkFunction(where, 'onPushError', options.onPushError);
+  if (options.grouping !== undefined) checkPushTarget(where, { job: name, grouping: options.grouping });
+  const gateway = options.pushgateway === undefined ? undefined : toPushgateway(where, options.pushgateway);
+  const runtime = options.runtime ?? getMeterline();
+  const instruments = jobInstruments(runtime);
+  const jobAttributes: Attributes = Object.freeze({ job: name });
+  const success: Attributes = Object.freeze({ job: name, outcome: 'success' });
+  const failure: Attributes = Object.freeze({ job: name, outcome: 'failure' });
+  const stageAttributes = new Map<string, Attributes>();
+  instruments.items.add(0, jobAttributes);
+
+  const context: JobContext = {
+    name,
+    async stage<S>(stage: string, run: () => S | Promise<S>): Promise<S> {
+      if (typeof stage !== 'string' || stage === '') fail(`${where} stage`, 'name', stage, 'expected a non-empty stage name');
+      if (typeof run !== 'function') fail(`${where} stage`, 'fn', run, 'expected the stage function');
+      let attributes = stageAttributes.get(stage);
+      if (attributes === undefined) {
+        attributes = Object.freeze({ job: name, stage });
+        stageAttributes.set(stage, attributes);
+      }
+      const started = performance.now();
+      try {
+        return await run();
+      } finally {
+        instruments.stageDuration.record(seconds(performance.now() - started), attributes);
+      }
+    },
+    itemsProcessed(count = 1): void {
+      if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) {
+        fail(`${where} itemsProcessed`, 'count', count, 'expected a finite number >= 0');
+      }
+      instruments.items.add(count, jobAttributes);
+    },
+  };
+
+  const started = performance.now();
+  let result: T;
+  try {
+    result = await fn(context);
+  } catch (error) {
+    const now = Date.now() / 1000;
+    instruments.duration.record(seconds(performance.now() - started), jobAttributes);
+    instruments.lastCompletion.record(now, jobAttributes);
+    instruments.outcome.record(0, success);
+    instruments.outcome.record(1, failure);
+    if (gateway !== undefined) {
+      const pushError = await pushJob(gateway, runtime, name, options, false);
+      if (pushError !== undefined) report(options, pushError);
+    }
+    throw error;
+  }
+  const now = Date.now() / 1000;
+  instruments.duration.record(seconds(performance.now() - started), jobAttributes);
+  instruments.lastCompletion.record(now, jobAttributes);
+  instruments.lastSuccess.record(now, jobAttributes);
+  instruments.outcome.record(1, success);
+  instruments.outcome.record(0, failure);
+  if (gateway !== undefined) {
+    const pushError = await pushJob(gateway, runtime, name, options, true);
+    if (pushError !== undefined) {
+      if (options.strict === true) throw pushError;
+      report(options, pushError);
+    }
+  }
+  return result;
+}
+
+function report(options: RunJobOptions, error: PushError): void {
+  try {
+    (options.onPushError ?? defaultPushErrorReport)(error);
+  } catch (err) {
+    reportOnce('onPushError callback', err);
+  }
+}
+
+/** Push a job's metrics; resolves to the PushError instead of throwing. */
+async function pushJob(
+  gateway: Pushgateway,
+  runtime: Meterline,
+  name: string,
+  options: RunJobOptions,
+  succeeded: boolean,
+): Promise<PushError | undefined> {
+  const target = { job: name, grouping: options.grouping };
+  const selection = options.metrics;
+  const others =
+    selection === undefined
+      ? undefined
+      : typeof selection === 'function'
+        ? selection
+        : ((set: ReadonlySet<string>) => (family: string) => set.has(family))(new Set(selection));
+  try {
+    const collected = await runtime.collect();
+    const selected = selectMetrics(
+      collected,
+      (family) => {
+        if (family === BATCH_JOB_METRICS.lastSuccess) return succeeded;
+        if (BATCH_JOB_FAMILIES.has(family)) return true;
+        return others === undefined || others(family);
+      },
+      // only this job's series of the batch_job_* families: another job of the same process has its own group
+      (family, attributes) => !BATCH_JOB_FAMILIES.has(family) || attributes.job === name,
+    );
+    const text = serialize(selected, { targetInfo: options.targetInfo !== false });
+    const result = await gateway.pushText(succeeded ? 'PUT' : 'POST', target, text);
+    if (options.onPush !== undefined) {
+      try {
+        options.onPush(result);
+      } catch (err) {
+        reportOnce('onPush callback', err);
+      }
+    }
+    return undefined;
+  } catch (err) {
+    if (err instanceof PushError) return err;
+    return new PushError(`meterline: pushing job ${name} failed: ${err instanceof Error ? err.message : String(err)}`, {
+      status: undefined,
+      url: gateway.url,
+      method: succeeded ? 'PUT' : 'POST',
+      attempts: 0,
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,350 @@
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { prometheusName } from './naming.js';
+import { getMeterline, type Meterline } from './runtime.js';
+import { serialize } from './serializer.js';
+import { checkBoolean, checkInteger, checkKnown, checkObject, checkString, fail } from './validate.js';
+
+/** Where the Pushgateway is and how hard to try. */
+export interface PushgatewayOptions {
+  /** Base URL of the Pushgateway, e.g. `http://127.0.0.1:9091` (a path prefix is kept). */
+  url: string;
+  /** Time limit of one attempt in ms (default 5000). */
+  timeoutMs?: number;
+  /** Attempts after the first one, on network errors, timeouts and 5xx answers; never on 4xx (default 3). */
+  retries?: number;
+  /** Wait before the first retry in ms; doubled for each further retry (default 200). */
+  backoffMs?: number;
+  /** Upper bound of the wait between retries in ms (default 5000). */
+  maxBackoffMs?: number;
+  /** Extra request headers, e.g. `{ Authorization: 'Bearer ...' }`. */
+  headers?: Record<string, string>;
+}
+
+/** Which group of the Pushgateway: the job name and further grouping labels. */
+export interface PushTarget {
+  /** The `job` grouping label (non-empty). */
+  job: string;
+  /** Further grouping labels, e.g. `{ instance: 'worker-3' }`. Any value works, `/` and empty included. */
+  grouping?: Record<string, string>;
+}
+
+/** Which metric families to push, by the name they have in the exposition (`_total` included on counters). */
+export type MetricSelection = readonly string[] | ((name: string) => boolean);
+
+export interface PushOptions extends PushTarget {
+  /** Push only these families (default: everything the process exposes on /metrics). */
+  metrics?: MetricSelection;
+  /** Include the `target_info` family with the resource attributes (default true). */
+  targetInfo?: boolean;
+  /** The runtime to collect from (default: the process-wide one). */
+  runtime?: Meterline;
+}
+
+export interface PushResult {
+  /** The full URL of the group. */
+  url: string;
+  /** HTTP method used: PUT (replace), POST (add) or DELETE. */
+  method: string;
+  /** The gateway's HTTP status. */
+  status: number;
+  /** Attempts it took (1 = no retry). */
+  attempts: number;
+}
+
+/** A push, add or delete that did not get a 2xx answer, after all attempts it was allowed. */
+export class PushError extends Error {
+  override readonly name = 'PushError';
+  /** The last HTTP status, or undefined when no answer came (network error, timeout). */
+  readonly status: number | undefined;
+  readonly url: string;
+  readonly method: string;
+  /** Attempts made (the first one included). */
+  readonly attempts: number;
+  /** The gateway's answer body of the last attempt (trimmed), if any. */
+  readonly body: string | undefined;
+
+  constructor(
+    message: string,
+    details: { status: number | undefined; url: string; method: string; attempts: number; body?: string; cause?: unknown },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.status = details.status;
+    this.url = details.url;
+    this.method = details.method;
+    this.attempts = details.attempts;
+    this.body = details.body;
+  }
+}
+
+const GATEWAY_KEYS = ['url', 'timeoutMs', 'retries', 'backoffMs', 'maxBackoffMs', 'headers'] as const;
+const PUSH_KEYS = ['job', 'grouping', 'metrics', 'targetInfo', 'runtime'] as const;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Check `{ job, grouping }`; throws a TypeError naming the bad option. */
+export function checkPushTarget(where: string, target: PushTarget): void {
+  checkObject(where, 'options', target);
+  if (target === undefined) fail(where, 'job', undefined, 'expected a non-empty string');
+  checkString(where, 'job', target.job);
+  if (target.job === undefined) fail(where, 'job', undefined, 'expected a non-empty string (the job grouping label)');
+  checkObject(where, 'grouping', target.grouping);
+  if (target.grouping !== undefined) {
+    for (const [name, value] of Object.entries(target.grouping)) {
+      if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+        fail(where, `grouping.${name}`, value, 'label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"');
+      }
+      if (name === 'job') fail(where, 'grouping.job', value, 'give the job name as the "job" option, not as a grouping label');
+      if (typeof value !== 'string') fail(where, `grouping.${name}`, value, 'expected a string label value');
+    }
+  }
+}
+
+function checkSelection(where: string, value: unknown): void {
+  if (value === undefined || typeof value === 'function') return;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    fail(where, 'metrics', value, 'expected an array of metric names or a function (name) => boolean');
+  }
+}
+
+function base64url(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+/**
+ * One `/<name>/<value>` path element as the Pushgateway reads it: plain (percent-encoded) when possible, the
+ * `@base64` form for values with `/` (which no percent-encoding gets through), `.`/`..` (which URL parsing would
+ * resolve) and the empty value (`<name>@base64/=`).
+ */
+function pathElement(name: string, value: string): string {
+  if (value === '') return `/${name}@base64/=`;
+  if (value.includes('/') || value === '.' || value === '..') return `/${name}@base64/${base64url(value)}`;
+  return `/${name}/${encodeURIComponent(value)}`;
+}
+
+/** The path of a group: `/metrics/job/<job>/<label>/<value>...`, labels in the order given. */
+export function groupingPath(target: PushTarget): string {
+  let path = '/metrics' + pathElement('job', target.job);
+  if (target.grouping !== undefined) {
+    for (const name of Object.keys(target.grouping)) path += pathElement(name, target.grouping[name]);
+  }
+  return path;
+}
+
+function familyName(metric: MetricData): string | undefined {
+  const d = metric.descriptor;
+  switch (metric.dataPointType) {
+    case DataPointType.HISTOGRAM:
+      return prometheusName(d.name, d.unit, 'histogram');
+    case DataPointType.SUM:
+      return metric.isMonotonic ? prometheusName(d.name, d.unit, 'counter') + '_total' : prometheusName(d.name, d.unit, 'gauge');
+    case DataPointType.GAUGE:
+      return prometheusName(d.name, d.unit, 'gauge');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Keep the families `keepFamily` accepts and, within them, the points `keepPoint` accepts (both optional).
+ * Used to push a subset of what the process exposes.
+ */
+export function selectMetrics(
+  resourceMetrics: ResourceMetrics,
+  keepFamily?: (name: string) => boolean,
+  keepPoint?: (name: string, attributes: Attributes) => boolean,
+): ResourceMetrics {
+  if (keepFamily === undefined && keepPoint === undefined) return resourceMetrics;
+  const scopeMetrics = [];
+  for (const scope of resourceMetrics.scopeMetrics) {
+    const metrics: MetricData[] = [];
+    for (const metric of scope.metrics) {
+      const name = familyName(metric);
+      if (name === undefined) {
+        metrics.push(metric);
+        continue;
+      }
+      if (keepFamily !== undefined && !keepFamily(name)) continue;
+      if (keepPoint === undefined) {
+        metrics.push(metric);
+        continue;
+      }
+      const points = (metric.dataPoints as { attributes: Attributes }[]).filter((p) => keepPoint(name, p.attributes));
+      if (points.length > 0) metrics.push({ ...metric, dataPoints: points } as MetricData);
+    }
+    if (metrics.length > 0) scopeMetrics.push({ scope: scope.scope, metrics });
+  }
+  return { resource: resourceMetrics.resource, scopeMetrics };
+}
+
+function selectionFilter(selection: MetricSelection | undefined): ((name: string) => boolean) | undefined {
+  if (selection === undefined) return undefined;
+  if (typeof selection === 'function') return selection;
+  const names = new Set(selection);
+  return (name) => names.has(name);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A Pushgateway client on Node's built-in fetch: `push` (PUT: replace the group), `pushAdd` (POST: replace only
+ * the families pushed), `delete` (DELETE the group). Each call retries network errors, timeouts and 5xx answers
+ * with exponential backoff and throws a `PushError` (status, url, attempts) when no attempt got a 2xx answer.
+ */
+export class Pushgateway {
+  readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: PushgatewayOptions | string) {
+    const where = 'meterline.Pushgateway';
+    const opts: PushgatewayOptions = typeof options === 'string' ? { url: options } : options;
+    checkObject(where, 'options', opts);
+    if (opts === undefined) fail(where, 'url', undefined, 'expected the Pushgateway base URL, e.g. http://127.0.0.1:9091');
+    checkKnown(where, opts, GATEWAY_KEYS);
+    checkString(where, 'url', opts.url);
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.url);
+    } catch {
+      fail(where, 'url', opts.url, 'expected an absolute http(s) URL, e.g. http://127.0.0.1:9091');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      fail(where, 'url', opts.url, 'expected an http: or https: URL');
+    }
+    if (parsed.search !== '' || parsed.hash !== '') fail(where, 'url', opts.url, 'expected a base URL without query or fragment');
+    checkInteger(where, 'timeoutMs', opts.timeoutMs, 1, 600_000);
+    checkInteger(where, 'retries', opts.retries, 0, 100);
+    checkInteger(where, 'backoffMs', opts.backoffMs, 0, 600_000);
+    checkInteger(where, 'maxBackoffMs', opts.maxBackoffMs, 0, 600_000);
+    checkObject(where, 'headers', opts.headers);
+    if (opts.headers !== undefined) {
+      for (const [k, v] of Object.entries(opts.headers)) {
+        if (typeof v !== 'string') fail(where, `headers.${k}`, v, 'expected a string header value');
+      }
+    }
+    this.url = parsed.origin + parsed.pathname.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.retries = opts.retries ?? 3;
+    this.backoffMs = opts.backoffMs ?? 200;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.headers = { ...opts.headers };
+  }
+
+  /** PUT: replace every metric of the group with the process's metrics (or the `metrics` selected). */
+  push(options: PushOptions): Promise<PushResult> {
+    return this.pushWith('PUT', 'meterline.Pushgateway.push', options);
+  }
+
+  /** POST: replace only the families pushed; the group's other families stay. */
+  pushAdd(options: PushOptions): Promise<PushResult> {
+    return this.pushWith('POST', 'meterline.Pushgateway.pushAdd', options);
+  }
+
+  /** DELETE the whole group. */
+  delete(target: PushTarget): Promise<PushResult> {
+    const where = 'meterline.Pushgateway.delete';
+    checkPushTarget(where, target);
+    checkKnown(where, target, ['job', 'grouping']);
+    return this.send('DELETE', target, undefined);
+  }
+
+  /** Send exposition text you built yourself (PUT or POST) to a group. */
+  async pushText(method: 'PUT' | 'POST', target: PushTarget, text: string): Promise<PushResult> {
+    checkPushTarget('meterline.Pushgateway.pushText', target);
+    if (method !== 'PUT' && method !== 'POST') fail('meterline.Pushgateway.pushText', 'method', method, 'expected "PUT" or "POST"');
+    return this.send(method, target, text);
+  }
+
+  private async pushWith(method: 'PUT' | 'POST', where: string, options: PushOptions): Promise<PushResult> {
+    checkPushTarget(where, options);
+    checkKnown(where, options, PUSH_KEYS);
+    checkSelection(where, options.metrics);
+    checkBoolean(where, 'targetInfo', options.targetInfo);
+    const runtime = options.runtime ?? getMeterline();
+    const collected = await runtime.collect(this.timeoutMs);
+    const text = serialize(selectMetrics(collected, selectionFilter(options.metrics)), {
+      targetInfo: options.targetInfo !== false,
+    });
+    return this.send(method, options, text);
+  }
+
+  private async send(method: string, target: PushTarget, body: string | undefined): Promise<PushResult> {
+    const url = this.url + groupingPath(target);
+    const headers: Record<string, string> = { ...this.headers };
+    if (body !== undefined) headers['Content-Type'] = 'text/plain; version=0.0.4; charset=utf-8';
+    let attempts = 0;
+    let lastStatus: number | undefined;
+    let lastBody: string | undefined;
+    let lastError: unknown;
+    for (;;) {
+      attempts++;
+      let retryable: boolean;
+      try {
+        const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        lastStatus = res.status;
+        const text = await res.text().catch(() => '');
+        if (res.status >= 200 && res.status < 300) return { url, method, status: res.status, attempts };
+        lastBody = text.trim().slice(0, 1000);
+        lastError = undefined;
+        retryable = res.status >= 500;
+      } catch (err) {
+        lastStatus = undefined;
+        lastBody = undefined;
+        lastError = err;
+        retryable = true;
+      }
+      if (!retryable || attempts > this.retries) break;
+      await sleep(Math.min(this.backoffMs * 2 ** (attempts - 1), this.maxBackoffMs));
+    }
+    const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+    let message: string;
+    if (lastStatus !== undefined) {
+      message = `meterline: Pushgateway ${method} ${url} answered ${lastStatus} after ${tries}${lastBody ? `: ${lastBody}` : ''}`;
+    } else {
+      message = `meterline: Pushgateway ${method} ${url} unreachable after ${tries}: ${describe(lastError, this.timeoutMs)}`;
+    }
+    throw new PushError(message, { status: lastStatus, url, method, attempts, body: lastBody, cause: lastError });
+  }
+}
+
+function describe(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    if (cause !== undefined && cause !== null) {
+      if (typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
+      if (typeof cause.message === 'string') return cause.message;
+    }
+    return err.message;
+  }
+  return String(err);
+}
+
+/**
+ * Push the process's metrics once and wait for it: the whole push-on-exit of a short job in one call.
+ * `method` 'PUT' (default) replaces the group, 'POST' replaces only the families pushed.
+ */
+export async function pushMetrics(
+  options: PushgatewayOptions & PushOptions & { method?: 'PUT' | 'POST' },
+): Promise<PushResult> {
+  const where = 'meterline.pushMetrics';
+  checkObject(where, 'options', options);
+  if (options === undefined) fail(where, 'url', undefined, 'expected { url, job } at least');
+  checkKnown(where, options, [...GATEWAY_KEYS, ...PUSH_KEYS, 'method']);
+  const { url, timeoutMs, retries, backoffMs, maxBackoffMs, headers, method = 'PUT', ...push } = options;
+  if (method !== 'PUT' && method !== 'POST') fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
+  const gateway = new Pushgateway({ url, timeoutMs, retries, backoffMs, maxBackoffMs, headers });
+  return method === 'PUT' ? gateway.push(push) : gateway.pushAdd(push);
+}
+
+/** Accept a Pushgateway, its options or its URL. */
+export function toPushgateway(where: string, value: unknown): Pushgateway {
+  if (value instanceof Pushgateway) return value;
+  if (typeof value === 'string' || (value !== null && typeof value === 'object')) {
+    return new Pushgateway(value as PushgatewayOptions | string);
+  }
+  return fail(where, 'pushgateway', value, 'expected a Pushgateway, its options or its URL');
+}
