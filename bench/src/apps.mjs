@@ -1,0 +1,109 @@
+// The benchmark app, built the same way for every framework and variant: GET /users/:id -> small JSON.
+// variant: 'bare' (no metrics), 'meterline' (one line, defaults), 'alternative' (the usual prom-client option).
+function user(id) {
+  return { id, name: 'Ada Lovelace', role: 'admin' };
+}
+
+async function expressServer(variant) {
+  const { default: express } = await import('express');
+  const app = express();
+  if (variant === 'meterline') {
+    const { metrics } = await import('@meterline/express');
+    app.use(metrics());
+  } else if (variant === 'alternative') {
+    const { default: promBundle } = await import('express-prom-bundle');
+    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  }
+  app.get('/users/:id', (req, res) => {
+    res.json(user(req.params.id));
+  });
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+async function fastifyServer(variant) {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  if (variant === 'meterline') {
+    const { metrics } = await import('@meterline/fastify');
+    await app.register(metrics);
+  } else if (variant === 'alternative') {
+    const mod = await import('fastify-metrics');
+    await app.register(mod.default?.default ?? mod.default, { endpoint: '/metrics' });
+  }
+  app.get('/users/:id', async (request) => user(request.params.id));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server;
+}
+
+/** What a careful user writes by hand with prom-client: a duration histogram, a request counter, in-flight. */
+async function promClientKoaMiddleware() {
+  const { Registry, Histogram, Counter, Gauge } = await import('prom-client');
+  const registry = new Registry();
+  const labelNames = ['method', 'route', 'status_code'];
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Duration of HTTP requests.',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests.',
+    labelNames,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({ name: 'http_requests_in_flight', help: 'In-flight HTTP requests.', registers: [registry] });
+  return async function promClientMetrics(ctx, next) {
+    if (ctx.path === '/metrics') {
+      ctx.type = registry.contentType;
+      ctx.body = await registry.metrics();
+      return;
+    }
+    inFlight.inc();
+    const end = duration.startTimer();
+    try {
+      await next();
+    } finally {
+      const labels = { method: ctx.method, route: ctx._matchedRoute ?? '', status_code: ctx.status };
+      end(labels);
+      requests.inc(labels);
+      inFlight.dec();
+    }
+  };
+}
+
+async function koaServer(variant) {
+  const { default: Koa } = await import('koa');
+  const routerModule = await import('@koa/router');
+  const Router = routerModule.Router ?? routerModule.default;
+  const app = new Koa();
+  if (variant === 'meterline') {
+    const { metrics } = await import('@meterline/koa');
+    app.use(metrics());
+  } else if (variant === 'alternative') {
+    app.use(await promClientKoaMiddleware());
+  }
+  const router = new Router();
+  router.get('/users/:id', (ctx) => {
+    ctx.body = user(ctx.params.id);
+  });
+  app.use(router.routes());
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'];
+export const VARIANTS = ['bare', 'meterline', 'alternative'];
+const builders = { express: expressServer, fastify: fastifyServer, koa: koaServer };
+
+/** Build and start one app on 127.0.0.1 (any free port); resolves to its node:http server. */
+export function startApp(framework, variant) {
+  if (builders[framework] === undefined || !VARIANTS.includes(variant)) {
+    throw new Error(`unknown app ${framework} ${variant}`);
+  }
+  return builders[framework](variant);
+}

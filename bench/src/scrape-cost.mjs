@@ -1,0 +1,110 @@
+// Cost of serving /metrics with N sample lines: `node --expose-gc scrape-cost.mjs <lines> <runs>`.
+// Fills meterline's store with request series until the exposition has about N sample lines, serves the shared
+// handler on a real loopback server and times full GETs (plain and gzip), the collect+serialise step alone,
+// and the longest event-loop block while scraping. Prints one JSON line.
+import { createServer, Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createMetricsHandler, getMeterline } from '@meterline/core';
+
+const target = Number(process.argv[2] ?? 10000);
+const runs = Number(process.argv[3] ?? 20);
+const runtime = getMeterline();
+const store = runtime.store;
+
+function sampleLines(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    const end = text.indexOf('\n', i);
+    if (text.charCodeAt(i) !== 35 /* # */ && end > i) n++;
+    i = end === -1 ? text.length : end + 1;
+  }
+  return n;
+}
+
+// one series = three histograms: duration + request size + response size
+const perSeries =
+  store.durationBuckets.length + 3 + store.requestSizeBuckets.length + 3 + store.responseSizeBuckets.length + 3;
+let lines = sampleLines(await runtime.scrape());
+const statuses = [200, 201, 204, 301, 304, 400, 401, 403, 404, 500];
+for (let i = 0; lines < target; i++) {
+  const route = store.route(`/api/v${i % 3}/resource${Math.floor(i / 10)}/:id`);
+  const series = store.series(route, i % 3, 0, 1, statuses[i % statuses.length], undefined);
+  for (let k = 0; k < 5; k++) {
+    series.duration.record(0.001 * (k + 1) * (i % 17));
+    series.requestSize.record(k * 100);
+    series.responseSize.record(k * 1000 + i);
+  }
+  lines += perSeries;
+}
+const text = await runtime.scrape();
+lines = sampleLines(text);
+
+const handler = createMetricsHandler({}, runtime);
+const server = createServer((req, res) => handler(req, res));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { port } = server.address();
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function get(gzip) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request(
+      { host: '127.0.0.1', port, path: '/metrics', agent, headers: gzip ? { 'accept-encoding': 'gzip' } : {} },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk) => (bytes += chunk.length));
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`/metrics answered ${res.statusCode}`));
+          else resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, bytes });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timeServe(gzip) {
+  for (let i = 0; i < 5; i++) await get(gzip);
+  globalThis.gc?.();
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const times = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = await get(gzip);
+    times.push(r.ms);
+    bytes = r.bytes;
+  }
+  h.disable();
+  return { ms: median(times), maxBlockMs: h.max / 1e6, bytes };
+}
+
+const plain = await timeServe(false);
+const gzip = await timeServe(true);
+const scrapeTimes = [];
+for (let i = 0; i < runs; i++) {
+  const t = process.hrtime.bigint();
+  await runtime.scrape();
+  scrapeTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+const scrapeMs = median(scrapeTimes);
+agent.destroy();
+server.close();
+process.stdout.write(
+  JSON.stringify({
+    lines,
+    series: store.seriesCount,
+    scrapeMs,
+    usPerLine: (scrapeMs * 1000) / lines,
+    plainMs: plain.ms,
+    plainBytes: plain.bytes,
+    plainMaxBlockMs: plain.maxBlockMs,
+    gzipMs: gzip.ms,
+    gzipBytes: gzip.bytes,
+    gzipMaxBlockMs: gzip.maxBlockMs,
+  }) + '\n',
+);
+process.exit(0);
