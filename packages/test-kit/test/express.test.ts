@@ -1,0 +1,4 @@
+import { conformance } from './scenarios.js';
+import { expressApp } from './apps/express.js';
+
+conformance(expressApp);
