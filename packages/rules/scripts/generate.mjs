@@ -1,0 +1,13 @@
+// Regenerates the shipped default files (rules/*.yml, dashboards/meterline.json) from the built generator.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderFiles, DASHBOARD_FILE } from '../dist/index.js';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+for (const [name, text] of Object.entries(renderFiles())) {
+  const dir = join(pkg, name === DASHBOARD_FILE ? 'dashboards' : 'rules');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), text);
+  console.log(`wrote ${join(dir, name)}`);
+}
