@@ -34,6 +34,9 @@ beforeAll(async () => {
   plain.get('/both/pass', (ctx) => {
     ctx.body = 'second';
   });
+  plain.get(/^\/files\/.+$/, (ctx) => {
+    ctx.body = 'file';
+  });
   app.use(plain.routes());
 
   // prefixes: a prefixed router, its root route, and a nested router mounted at a path with a param
@@ -140,6 +143,11 @@ describe('route templates', () => {
       [series('POST', '201', '/static'), series('HEAD', '200', '/static')],
     );
     expect(got).toEqual([1, 1]);
+  });
+
+  it('records a RegExp route as its source text', async () => {
+    const got = await delta([['/files/a/b.txt'], ['/files/c']], [series('GET', '200', '/^\\/files\\/.+$/')]);
+    expect(got).toEqual([2]);
   });
 
   it('includes router prefixes, also for the prefix root', async () => {
