@@ -6,7 +6,7 @@ import type {
   HookHandlerDoneFunction,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import { AdapterCore, guard, requestState, type CommonOptions, type RouteKey } from '@meterline/core';
 
 /** Options of the Fastify plugin: everything core accepts (see `@meterline/core`). */
@@ -56,13 +56,16 @@ function resolveRoute(adapter: FastifyAdapter, config: Record<PropertyKey, unkno
 }
 
 /**
- * `fastify.inject()` (light-my-request) hands Fastify a fake socket and a response whose socket flushes
- * asynchronously, so `writableFinished` is still false when it closes. Keep the fake socket out of the network
- * counters and treat an ended injected response as complete, so injected requests count like real ones.
+ * `fastify.inject()` (light-my-request) hands Fastify a fake socket, a request that is a plain Readable (not an
+ * IncomingMessage, whose `push` core counts) and a response whose socket flushes asynchronously, so
+ * `writableFinished` is still false when it closes. Keep the fake socket out of the network counters, count
+ * the injected body through core's counting `push`, and treat an ended injected response as complete, so
+ * injected requests count like real ones.
  */
 function prepareInjected(req: IncomingMessage, res: ServerResponse): void {
   const socket = req.socket as unknown as Record<symbol, unknown> | null;
   if (socket !== null && socket[kSocketGroup] === undefined) socket[kSocketGroup] = null;
+  if (!(req instanceof IncomingMessage)) (req as { push: unknown }).push = IncomingMessage.prototype.push;
   Object.defineProperty(res, 'writableFinished', { configurable: true, get: injectedFinished });
 }
 function injectedFinished(this: ServerResponse): boolean {
@@ -78,7 +81,13 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
   for (const key of Object.keys(options ?? {})) {
     if (!REGISTER_KEYS.has(key)) own[key] = (options as Record<string, unknown>)[key];
   }
-  const adapter = new FastifyAdapter('@meterline/fastify', own);
+  let adapter: FastifyAdapter;
+  try {
+    adapter = new FastifyAdapter('@meterline/fastify', own);
+  } catch (err) {
+    done(err as Error); // bad options: register() / ready() rejects with the message naming the option
+    return;
+  }
   // one symbol per plugin instance: two apps (or two registrations) never share a cached decision
   const kCached = Symbol('meterline.fastify.route');
 
