@@ -126,7 +126,7 @@ export function conformance(app: ConformanceApp): void {
       const status = app.differences.unknownMethodStatus;
       const d = await delta(async () => {
         expect((await request(base + '/static', { method: 'PURGE' }).then(async (r) => (await r.body.text(), r.statusCode)))).toBe(status);
-      }, series('_OTHER', undefined, status));
+      }, series('_OTHER', undefined, status, status >= 500 ? { error_type: String(status) } : {}));
       expect(d).toBe(1);
     });
 

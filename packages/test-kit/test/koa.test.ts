@@ -1,0 +1,4 @@
+import { conformance } from './scenarios.js';
+import { koaApp } from './apps/koa.js';
+
+conformance(koaApp);
