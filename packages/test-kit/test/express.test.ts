@@ -1,4 +1,7 @@
 import { conformance } from './scenarios.js';
+import { hostile, load } from './hostile.js';
 import { expressApp } from './apps/express.js';
 
 conformance(expressApp);
+hostile(expressApp);
+load(expressApp);

@@ -1,4 +1,7 @@
 import { conformance } from './scenarios.js';
+import { hostile, load } from './hostile.js';
 import { fastifyApp } from './apps/fastify.js';
 
 conformance(fastifyApp);
+hostile(fastifyApp);
+load(fastifyApp);

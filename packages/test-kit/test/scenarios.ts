@@ -30,6 +30,7 @@ export class ConformanceError extends Error {}
 
 export interface RunningApp {
   port: number;
+  server: import('node:http').Server;
   close(): Promise<void>;
 }
 

@@ -73,6 +73,7 @@ export const expressApp: ConformanceApp = {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     return {
+      server,
       port: (server.address() as AddressInfo).port,
       close: () =>
         new Promise<void>((r) => {

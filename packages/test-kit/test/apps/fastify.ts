@@ -65,6 +65,6 @@ export const fastifyApp: ConformanceApp = {
       reply.code(500).send('error: ' + err.message);
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
+    return { server: app.server, port: (app.server.address() as AddressInfo).port, close: () => app.close() };
   },
 };
