@@ -70,7 +70,8 @@ function jobInstruments(runtime: Meterline): JobInstruments {
       description: 'Items the batch job processed.',
     }),
     outcome: meter.createGauge('batch_job.last_outcome', {
-      description: 'Outcome of the last run of the batch job: 1 on the series of the outcome it had, 0 on the other.',
+      description:
+        'Outcome of the last run of the batch job: 1 on the series of the outcome it had, 0 on the other.',
     }),
   };
   instrumentsByProvider.set(runtime.meterProvider, out);
@@ -172,7 +173,8 @@ export async function runJob<T>(
   const context: JobContext = {
     name,
     async stage<S>(stage: string, run: () => S | Promise<S>): Promise<S> {
-      if (typeof stage !== 'string' || stage === '') fail(`${where} stage`, 'name', stage, 'expected a non-empty stage name');
+      if (typeof stage !== 'string' || stage === '')
+        fail(`${where} stage`, 'name', stage, 'expected a non-empty stage name');
       if (typeof run !== 'function') fail(`${where} stage`, 'fn', run, 'expected the stage function');
       let attributes = stageAttributes.get(stage);
       if (attributes === undefined) {
@@ -249,7 +251,10 @@ async function pushJob(
       ? undefined
       : typeof selection === 'function'
         ? selection
-        : ((set: ReadonlySet<string>) => (family: string) => set.has(family))(new Set(selection));
+        : (
+            (set: ReadonlySet<string>) => (family: string) =>
+              set.has(family)
+          )(new Set(selection));
   try {
     const collected = await runtime.collect();
     const selected = selectMetrics(
@@ -274,12 +279,15 @@ async function pushJob(
     return undefined;
   } catch (err) {
     if (err instanceof PushError) return err;
-    return new PushError(`meterline: pushing job ${name} failed: ${err instanceof Error ? err.message : String(err)}`, {
-      status: undefined,
-      url: gateway.url,
-      method: succeeded ? 'PUT' : 'POST',
-      attempts: 0,
-      cause: err,
-    });
+    return new PushError(
+      `meterline: pushing job ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        status: undefined,
+        url: gateway.url,
+        method: succeeded ? 'PUT' : 'POST',
+        attempts: 0,
+        cause: err,
+      },
+    );
   }
 }

@@ -209,7 +209,8 @@ export class OfflineWorker {
     items: readonly I[],
     fn: (items: readonly I[], context: BatchContext) => T | Promise<T>,
   ): Promise<T> {
-    if (!Array.isArray(items)) fail('meterline.OfflineWorker.processBatch', 'items', items, 'expected an array');
+    if (!Array.isArray(items))
+      fail('meterline.OfflineWorker.processBatch', 'items', items, 'expected an array');
     const ins = this.instruments;
     const attrs = this.attributes;
     if (!this.batching) {
@@ -245,7 +246,8 @@ export class OfflineWorker {
 
   /** @internal */
   async runStage<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
-    if (typeof name !== 'string' || name === '') fail('meterline.OfflineWorker stage', 'name', name, 'expected a non-empty stage name');
+    if (typeof name !== 'string' || name === '')
+      fail('meterline.OfflineWorker stage', 'name', name, 'expected a non-empty stage name');
     let attributes = this.stageAttributes.get(name);
     if (attributes === undefined) {
       if (this.stageAttributes.size < this.maxStages) {

@@ -66,7 +66,14 @@ export class PushError extends Error {
 
   constructor(
     message: string,
-    details: { status: number | undefined; url: string; method: string; attempts: number; body?: string; cause?: unknown },
+    details: {
+      status: number | undefined;
+      url: string;
+      method: string;
+      attempts: number;
+      body?: string;
+      cause?: unknown;
+    },
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
@@ -86,14 +93,21 @@ export function checkPushTarget(where: string, target: PushTarget): void {
   checkObject(where, 'options', target);
   if (target === undefined) fail(where, 'job', undefined, 'expected a non-empty string');
   checkString(where, 'job', target.job);
-  if (target.job === undefined) fail(where, 'job', undefined, 'expected a non-empty string (the job grouping label)');
+  if (target.job === undefined)
+    fail(where, 'job', undefined, 'expected a non-empty string (the job grouping label)');
   checkObject(where, 'grouping', target.grouping);
   if (target.grouping !== undefined) {
     for (const [name, value] of Object.entries(target.grouping)) {
       if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-        fail(where, `grouping.${name}`, value, 'label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"');
+        fail(
+          where,
+          `grouping.${name}`,
+          value,
+          'label names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"',
+        );
       }
-      if (name === 'job') fail(where, 'grouping.job', value, 'give the job name as the "job" option, not as a grouping label');
+      if (name === 'job')
+        fail(where, 'grouping.job', value, 'give the job name as the "job" option, not as a grouping label');
       if (typeof value !== 'string') fail(where, `grouping.${name}`, value, 'expected a string label value');
     }
   }
@@ -136,7 +150,9 @@ function familyName(metric: MetricData): string | undefined {
     case DataPointType.HISTOGRAM:
       return prometheusName(d.name, d.unit, 'histogram');
     case DataPointType.SUM:
-      return metric.isMonotonic ? prometheusName(d.name, d.unit, 'counter') + '_total' : prometheusName(d.name, d.unit, 'gauge');
+      return metric.isMonotonic
+        ? prometheusName(d.name, d.unit, 'counter') + '_total'
+        : prometheusName(d.name, d.unit, 'gauge');
     case DataPointType.GAUGE:
       return prometheusName(d.name, d.unit, 'gauge');
     default:
@@ -168,7 +184,9 @@ export function selectMetrics(
         metrics.push(metric);
         continue;
       }
-      const points = (metric.dataPoints as { attributes: Attributes }[]).filter((p) => keepPoint(name, p.attributes));
+      const points = (metric.dataPoints as { attributes: Attributes }[]).filter((p) =>
+        keepPoint(name, p.attributes),
+      );
       if (points.length > 0) metrics.push({ ...metric, dataPoints: points } as MetricData);
     }
     if (metrics.length > 0) scopeMetrics.push({ scope: scope.scope, metrics });
@@ -202,7 +220,8 @@ export class Pushgateway {
     const where = 'meterline.Pushgateway';
     const opts: PushgatewayOptions = typeof options === 'string' ? { url: options } : options;
     checkObject(where, 'options', opts);
-    if (opts === undefined) fail(where, 'url', undefined, 'expected the Pushgateway base URL, e.g. http://127.0.0.1:9091');
+    if (opts === undefined)
+      fail(where, 'url', undefined, 'expected the Pushgateway base URL, e.g. http://127.0.0.1:9091');
     checkKnown(where, opts, GATEWAY_KEYS);
     checkString(where, 'url', opts.url);
     let parsed: URL;
@@ -214,7 +233,8 @@ export class Pushgateway {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       fail(where, 'url', opts.url, 'expected an http: or https: URL');
     }
-    if (parsed.search !== '' || parsed.hash !== '') fail(where, 'url', opts.url, 'expected a base URL without query or fragment');
+    if (parsed.search !== '' || parsed.hash !== '')
+      fail(where, 'url', opts.url, 'expected a base URL without query or fragment');
     checkInteger(where, 'timeoutMs', opts.timeoutMs, 1, 600_000);
     checkInteger(where, 'retries', opts.retries, 0, 100);
     checkInteger(where, 'backoffMs', opts.backoffMs, 0, 600_000);
@@ -254,7 +274,8 @@ export class Pushgateway {
   /** Send exposition text you built yourself (PUT or POST) to a group. */
   async pushText(method: 'PUT' | 'POST', target: PushTarget, text: string): Promise<PushResult> {
     checkPushTarget('meterline.Pushgateway.pushText', target);
-    if (method !== 'PUT' && method !== 'POST') fail('meterline.Pushgateway.pushText', 'method', method, 'expected "PUT" or "POST"');
+    if (method !== 'PUT' && method !== 'POST')
+      fail('meterline.Pushgateway.pushText', 'method', method, 'expected "PUT" or "POST"');
     return this.send(method, target, text);
   }
 
@@ -306,7 +327,14 @@ export class Pushgateway {
     } else {
       message = `meterline: Pushgateway ${method} ${url} unreachable after ${tries}: ${describe(lastError, this.timeoutMs)}`;
     }
-    throw new PushError(message, { status: lastStatus, url, method, attempts, body: lastBody, cause: lastError });
+    throw new PushError(message, {
+      status: lastStatus,
+      url,
+      method,
+      attempts,
+      body: lastBody,
+      cause: lastError,
+    });
   }
 }
 
@@ -315,8 +343,8 @@ function describe(err: unknown, timeoutMs: number): string {
     if (err.name === 'TimeoutError' || err.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
     const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
     if (cause !== undefined && cause !== null) {
-      if (typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
-      if (typeof cause.message === 'string') return cause.message;
+      if (typeof cause.message === 'string' && cause.message !== '') return cause.message;
+      if (typeof cause.code === 'string') return cause.code;
     }
     return err.message;
   }
@@ -335,7 +363,8 @@ export async function pushMetrics(
   if (options === undefined) fail(where, 'url', undefined, 'expected { url, job } at least');
   checkKnown(where, options, [...GATEWAY_KEYS, ...PUSH_KEYS, 'method']);
   const { url, timeoutMs, retries, backoffMs, maxBackoffMs, headers, method = 'PUT', ...push } = options;
-  if (method !== 'PUT' && method !== 'POST') fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
+  if (method !== 'PUT' && method !== 'POST')
+    fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
   const gateway = new Pushgateway({ url, timeoutMs, retries, backoffMs, maxBackoffMs, headers });
   return method === 'PUT' ? gateway.push(push) : gateway.pushAdd(push);
 }

@@ -54,7 +54,12 @@ describe('runJob', () => {
     const after = nowSeconds();
     expect(result).toBe(5);
     expect(pushed).toEqual([
-      { url: `${gateway.url}/metrics/job/nightly-report/instance/db-1`, method: 'PUT', status: 200, attempts: 1 },
+      {
+        url: `${gateway.url}/metrics/job/nightly-report/instance/db-1`,
+        method: 'PUT',
+        status: 200,
+        attempts: 1,
+      },
     ]);
 
     const s = await gateway.scrape();
@@ -152,9 +157,11 @@ describe('runJob', () => {
     expect(failed.map((e) => e.method)).toEqual(['POST']);
 
     // strict: a successful job whose push failed throws the PushError
-    const strict = await runJob('offline-gw', () => 1, { pushgateway: client, strict: true, runtime: freshProcess() }).catch(
-      (e: unknown) => e,
-    );
+    const strict = await runJob('offline-gw', () => 1, {
+      pushgateway: client,
+      strict: true,
+      runtime: freshProcess(),
+    }).catch((e: unknown) => e);
     expect(strict).toBeInstanceOf(PushError);
     expect((strict as PushError).attempts).toBe(3);
   });
@@ -285,7 +292,9 @@ describe('offlineWorker (scraped, no push)', () => {
     }
     const s = await scrape(metricsServer.url);
     const w = { worker: 'capped' };
-    expect(s.find(`${OFFLINE_WORKER_METRICS.stageDuration}_count`, w).map((x) => [x.labels.stage, x.value])).toEqual([
+    expect(
+      s.find(`${OFFLINE_WORKER_METRICS.stageDuration}_count`, w).map((x) => [x.labels.stage, x.value]),
+    ).toEqual([
       ['a', 1],
       ['b', 1],
       ['_OTHER', 2],
@@ -306,7 +315,10 @@ describe('custom collectors', () => {
     getMeterline(); // the runtime registers its MeterProvider as the global one
     let depth = 3;
     const meter = metrics.getMeter('queue-app');
-    const gauge = meter.createObservableGauge('queue.depth', { unit: '{message}', description: 'Messages waiting.' });
+    const gauge = meter.createObservableGauge('queue.depth', {
+      unit: '{message}',
+      description: 'Messages waiting.',
+    });
     gauge.addCallback((result) => result.observe(depth, { queue: 'emails' }));
     const counter = meter.createObservableCounter('queue.enqueued', { unit: '{message}' });
     let enqueued = 10;

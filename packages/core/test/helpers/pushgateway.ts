@@ -59,14 +59,18 @@ export class Parsed {
 
   /** Samples of `name` whose labels include `match`. */
   find(name: string, match: Labels = {}): Sample[] {
-    return (this.samples.get(name) ?? []).filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    return (this.samples.get(name) ?? []).filter((s) =>
+      Object.entries(match).every(([k, v]) => s.labels[k] === v),
+    );
   }
 
   /** The value of the one sample of `name` matching `match` (throws if none or several). */
   value(name: string, match: Labels = {}): number {
     const found = this.find(name, match);
     if (found.length !== 1) {
-      throw new Error(`expected one sample ${name}${JSON.stringify(match)}, found ${found.length}:\n${this.text}`);
+      throw new Error(
+        `expected one sample ${name}${JSON.stringify(match)}, found ${found.length}:\n${this.text}`,
+      );
     }
     return found[0].value;
   }
@@ -136,4 +140,3 @@ export async function startPushgateway(): Promise<RunningPushgateway> {
     },
   };
 }
-
