@@ -1,19 +1,26 @@
 #!/usr/bin/env node
 // `npm run demo`: start the demo services (Express, Fastify, Koa) on 127.0.0.1, drive traffic at them and print
-// where to look. Ctrl-C stops everything.
+// where to look. When Prometheus, Alertmanager and the Pushgateway are installed (Debian's packages), also start
+// them on 127.0.0.1 with @meterline/rules loaded, state in a temp dir. Ctrl-C stops everything (by PID).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { INSTALL_HINT, freePort, graphLink, missingBinaries, startStack, stopProcess, waitReady } from './stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const rulesDir = join(root, 'packages', 'rules', 'rules');
 const apps = [
   { name: 'express-demo', port: 3001 },
   { name: 'fastify-demo', port: 3002 },
   { name: 'koa-demo', port: 3003 },
 ];
 const children = [];
+let stack;
+let receiver;
+let stopping = false;
 
 function start(cmd, args, env, label) {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -24,29 +31,16 @@ function start(cmd, args, env, label) {
   return child;
 }
 
-async function waitFor(url, ms = 20_000) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return false;
-}
-
-let stopping = false;
-function stop() {
+async function stop() {
   if (stopping) return;
   stopping = true;
-  for (const c of children) c.kill('SIGTERM');
-  setTimeout(() => process.exit(0), 500).unref();
+  await Promise.all(children.map((c) => stopProcess(c, 3000)));
+  if (stack) await stack.stop();
+  receiver?.close();
+  process.exit(0);
 }
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
 
 const running = [];
 for (const app of apps) {
@@ -57,12 +51,69 @@ for (const app of apps) {
 }
 const bases = running.map((a) => `http://127.0.0.1:${a.port}`);
 for (const base of bases) {
-  if (!(await waitFor(base + '/health'))) console.error(`${base} did not come up`);
+  if (!(await waitReady(base + '/health', 30_000))) console.error(`${base} did not come up`);
 }
 start(process.execPath, [join(root, 'scripts', 'traffic.mjs'), ...bases, '--rps', '30'], {}, 'traffic');
+
+// The real stack, when installed.
+const missing = missingBinaries();
+if (missing.length === 0) {
+  // Alertmanager notifications are printed here.
+  const receiverPort = await freePort();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      res.end();
+      try {
+        for (const a of JSON.parse(body).alerts ?? []) {
+          const where = [a.labels.job, a.labels.http_route, a.labels.instance].filter(Boolean).join(' ');
+          console.log(`alertmanager: ${a.status.toUpperCase()} ${a.labels.alertname} (${where}): ${a.annotations?.summary ?? ''}`);
+        }
+      } catch {
+        console.log(`alertmanager: ${body}`);
+      }
+    });
+  });
+  await new Promise((r) => receiver.listen(receiverPort, '127.0.0.1', r));
+  try {
+    stack = await startStack({
+      targets: running.map((a) => ({ job: a.name, targets: [`127.0.0.1:${a.port}`] })),
+      ruleFiles: [join(rulesDir, 'meterline.rules.yml'), join(rulesDir, 'meterline.alerts.yml')],
+      scrapeInterval: '5s',
+      evaluationInterval: '5s',
+      webhookUrl: `http://127.0.0.1:${receiverPort}/alerts`,
+      groupWait: '10s',
+      groupInterval: '1m',
+      ports: { prometheus: 9090, alertmanager: 9093, pushgateway: 9091 },
+    });
+  } catch (err) {
+    console.error(`Prometheus stack did not start: ${err.message}`);
+  }
+}
 
 console.log('\nmeterline demo running (Ctrl-C to stop):');
 for (const app of running) {
   console.log(`  ${app.name.padEnd(13)} http://127.0.0.1:${app.port}   metrics: http://127.0.0.1:${app.port}/metrics`);
+}
+if (stack) {
+  const p = stack.urls.prometheus;
+  console.log(`\n  Prometheus    ${p}   (targets: ${p}/targets, alerts: ${p}/alerts, rules: ${p}/rules)`);
+  console.log(`  Alertmanager  ${stack.urls.alertmanager}   (notifications are printed here)`);
+  console.log(`  Pushgateway   ${stack.urls.pushgateway}   (scraped with honor_labels)`);
+  console.log(`  state in ${stack.dir} (removed on exit)`);
+  console.log('\nRED per route (recording rules from @meterline/rules; rate5m needs a few minutes to settle):');
+  const queries = [
+    ['Rate      ', 'job_route:http_server_request_duration_seconds_count:rate5m'],
+    ['Errors    ', 'job_route:http_server_request_errors_per_requests:ratio_rate5m'],
+    ['Duration  ', 'job_route:http_server_request_duration_seconds:p95_rate5m'],
+    ['In flight ', 'job_instance:http_server_active_requests:sum'],
+    ['Network   ', 'job_instance_direction:network_server_io_bytes:rate5m'],
+    ['Raw rate  ', 'sum by (job, http_route) (rate(http_server_request_duration_seconds_count[1m]))'],
+  ];
+  for (const [label, expr] of queries) console.log(`  ${label} ${graphLink(p, expr)}`);
+  console.log('\nAlerts fire after their `for` (10m): /api/slow breaks the 0.5 s p95 objective, /api/flaky the 5% error ratio.');
+} else if (missing.length > 0) {
+  console.log(`\nAdd the real Prometheus stack (Prometheus, Alertmanager, Pushgateway with the meterline rules):\n  ${INSTALL_HINT}\nthen run npm run demo again.`);
 }
 console.log('\nTry:  curl -s http://127.0.0.1:3001/metrics | grep http_server_request_duration_seconds_count\n');
