@@ -155,6 +155,8 @@ export class OfflineWorker {
   private readonly maxStages: number;
   private readonly maxErrorTypes: number;
   private batching = false;
+  /** The context of `process` calls: it holds no per-item state, so one serves every item. */
+  private readonly itemContext: WorkerContext;
   private otherStage: Attributes | undefined;
 
   constructor(name: string, options: OfflineWorkerOptions = {}) {
@@ -170,6 +172,7 @@ export class OfflineWorker {
     this.maxErrorTypes = options.maxErrorTypes ?? 50;
     this.instruments = workerInstruments(options.runtime ?? getMeterline());
     this.attributes = Object.freeze({ worker: name });
+    this.itemContext = new StageContext(this);
     // the series exist (at 0) from the start, so rates and absence checks work before the first item
     this.instruments.received.add(0, this.attributes);
     this.instruments.processed.add(0, this.attributes);
@@ -187,7 +190,7 @@ export class OfflineWorker {
     ins.inProgress.add(1, attrs);
     const started = performance.now();
     try {
-      const result = await fn(item, new StageContext(this));
+      const result = await fn(item, this.itemContext);
       ins.processed.add(1, attrs);
       ins.lastProcessed.record(Date.now() / 1000, attrs);
       return result;
