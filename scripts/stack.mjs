@@ -1,7 +1,7 @@
 // The real Prometheus stack on loopback: Prometheus (scraping the given targets, loading the given rule files),
-/* global AbortSignal */
 // Alertmanager (sending to an optional webhook) and a Pushgateway, from Debian's packages, on 127.0.0.1 with all
 // state in a temp dir, stopped by PID. Used by `npm run demo` (scripts/demo.mjs) and the end-to-end tests (e2e/).
+/* global AbortSignal */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -138,7 +138,7 @@ export function dashboard(options: RuleOptions = {}): Dashboard {
     label,
     type: 'query',
     datasource: DS,
-    query: { query, refId: `${name}-variable` },
+    query,
     definition: query,
     refresh: 2,
     includeAll: true,
