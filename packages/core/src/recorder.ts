@@ -19,6 +19,11 @@ export class RequestState {
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
   scratch: unknown = undefined;
+  /**
+   * Called once just before the request is counted (finished or aborted), for adapters that learn the route
+   * late. A shared function, not a closure per request.
+   */
+  beforeFinish: ((state: RequestState) => void) | undefined = undefined;
   constructor(
     readonly recorder: RequestRecorder,
     readonly start: number,
@@ -59,7 +64,7 @@ export function errorTypeOf(error: unknown): string {
 
 /**
  * Framework-agnostic request lifecycle recorder on Node's IncomingMessage/ServerResponse. Counts every request
- * exactly once when its response closes (finished or aborted), keeps in-flight exact, counts body bytes as they
+ * exactly once when its response emits 'close' (finished or aborted), keeps in-flight exact, counts body bytes as they
  * pass and tracks the server's sockets for the network counters.
  */
 export class RequestRecorder {
@@ -81,7 +86,7 @@ export class RequestRecorder {
       (res as WithState)[kState] = state;
       (req as WithState)[kState] = state;
       this.store.active[method * 2 + scheme]++;
-      res.on('close', onResponseClose);
+      // completion is seen by the patched ServerResponse.prototype.emit('close'): no listener per request
       if (socket !== null && (socket as any)[kConnection] === undefined) this.trackSocket(socket);
       return state;
     } catch (err) {
@@ -116,6 +121,13 @@ export class RequestRecorder {
   finish(state: RequestState, res: ServerResponse): void {
     if (state.done) return;
     state.done = true;
+    if (state.beforeFinish !== undefined) {
+      try {
+        state.beforeFinish(state);
+      } catch (err) {
+        reportOnce('adapter before finish', err);
+      }
+    }
     const store = this.store;
     store.active[state.method * 2 + state.scheme]--;
     if (state.excluded) return;
@@ -138,11 +150,9 @@ export class RequestRecorder {
   }
 }
 
-function onResponseClose(this: ServerResponse): void {
-  const state = (this as WithState)[kState];
-  if (state === undefined) return;
+function onResponseClose(res: ServerResponse, state: RequestState): void {
   try {
-    state.recorder.finish(state, this);
+    state.recorder.finish(state, res);
   } catch (err) {
     reportOnce('request finish', err);
   }
@@ -179,6 +189,16 @@ function installPatches(): void {
   const resProto = ServerResponse.prototype as any;
   if (resProto[kPatched] === true) return;
   resProto[kPatched] = true;
+  // Every response emits 'close' exactly once, finished or aborted (Node's resOnFinish -> emitCloseNT, or the
+  // socket closing under it); catching it here costs a comparison per emit instead of a listener per request.
+  const originalEmit = resProto.emit;
+  resProto.emit = function meterlineEmit(this: any, type: unknown) {
+    if (type === 'close') {
+      const state = this[kState] as RequestState | undefined;
+      if (state !== undefined && !state.done) onResponseClose(this, state);
+    }
+    return originalEmit.apply(this, arguments);
+  };
   const originalWrite = resProto.write;
   const originalEnd = resProto.end;
   resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, cb: unknown) {

@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import type { ServerResponse } from 'node:http';
-import { AdapterCore, guard, requestState, type CommonOptions, type RequestState } from '@meterline/core';
+import { AdapterCore, guard, type CommonOptions, type RequestState } from '@meterline/core';
 
 /** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
 export type KoaMetricsOptions = CommonOptions;
@@ -54,10 +53,9 @@ function resolveRoute(adapter: AdapterCore, state: RequestState, ctx: RoutedCont
   if (first !== undefined) adapter.setRoute(state, templateOf(first.path));
 }
 
-/** Response 'close' (prepended to core's listener): an aborted request's route is known before it is counted. */
-function onClose(this: ServerResponse): void {
-  const state = requestState(this);
-  if (state === undefined || state.scratch === undefined || !(state.owner instanceof AdapterCore)) return;
+/** Core calls this just before counting: an aborted request's route is known before it is counted. */
+function beforeFinish(state: RequestState): void {
+  if (state.scratch === undefined || !(state.owner instanceof AdapterCore)) return;
   const ctx = state.scratch as RoutedContext;
   state.scratch = undefined;
   try {
@@ -88,7 +86,7 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
       if (state !== undefined && (state.owner !== adapter || state.scratch !== undefined)) state = undefined;
       if (state !== undefined) {
         state.scratch = ctx;
-        res.prependListener('close', onClose);
+        state.beforeFinish = beforeFinish;
       }
     } catch (err) {
       guard('koa middleware', err);
