@@ -50,6 +50,11 @@ for (const app of apps) {
   running.push(app);
 }
 const bases = running.map((a) => `http://127.0.0.1:${a.port}`);
+// the offline worker of apps/batch-demo: scraped like a service, no HTTP routes to drive
+const workerMain = join(root, 'apps', 'batch-demo', 'src', 'worker.ts');
+const jobMain = join(root, 'apps', 'batch-demo', 'src', 'job.ts');
+const worker = existsSync(workerMain) ? { name: 'batch-demo-worker', port: 3004 } : undefined;
+if (worker) start(tsx, [workerMain], { PORT: String(worker.port) }, worker.name);
 for (const base of bases) {
   if (!(await waitReady(base + '/health', 30_000))) console.error(`${base} did not come up`);
 }
@@ -78,7 +83,7 @@ if (missing.length === 0) {
   await new Promise((r) => receiver.listen(receiverPort, '127.0.0.1', r));
   try {
     stack = await startStack({
-      targets: running.map((a) => ({ job: a.name, targets: [`127.0.0.1:${a.port}`] })),
+      targets: [...running, ...(worker ? [worker] : [])].map((a) => ({ job: a.name, targets: [`127.0.0.1:${a.port}`] })),
       ruleFiles: [join(rulesDir, 'meterline.rules.yml'), join(rulesDir, 'meterline.alerts.yml')],
       scrapeInterval: '5s',
       evaluationInterval: '5s',
@@ -92,15 +97,31 @@ if (missing.length === 0) {
   }
 }
 
+// the batch job of apps/batch-demo pushes to the Pushgateway: now and every minute
+if (stack && existsSync(jobMain)) {
+  const runJob = () => {
+    if (stopping) return;
+    const job = spawn(tsx, [jobMain], { cwd: root, env: { ...process.env, PUSHGATEWAY_URL: stack.urls.pushgateway }, stdio: 'ignore' });
+    children.push(job);
+    job.on('exit', (code) => {
+      children.splice(children.indexOf(job), 1);
+      if (code !== 0 && !stopping) console.error(`batch-demo job exited with ${code}`);
+    });
+  };
+  runJob();
+  setInterval(runJob, 60_000).unref();
+}
+
 console.log('\nmeterline demo running (Ctrl-C to stop):');
 for (const app of running) {
   console.log(`  ${app.name.padEnd(13)} http://127.0.0.1:${app.port}   metrics: http://127.0.0.1:${app.port}/metrics`);
 }
+if (worker) console.log(`  ${worker.name.padEnd(13)} metrics: http://127.0.0.1:${worker.port}/metrics (offline worker)`);
 if (stack) {
   const p = stack.urls.prometheus;
   console.log(`\n  Prometheus    ${p}   (targets: ${p}/targets, alerts: ${p}/alerts, rules: ${p}/rules)`);
   console.log(`  Alertmanager  ${stack.urls.alertmanager}   (notifications are printed here)`);
-  console.log(`  Pushgateway   ${stack.urls.pushgateway}   (scraped with honor_labels)`);
+  console.log(`  Pushgateway   ${stack.urls.pushgateway}   (scraped with honor_labels; the batch-demo job pushes every minute)`);
   console.log(`  state in ${stack.dir} (removed on exit)`);
   console.log('\nRED per route (recording rules from @meterline/rules; rate5m needs a few minutes to settle):');
   const queries = [
@@ -110,6 +131,7 @@ if (stack) {
     ['In flight ', 'job_instance:http_server_active_requests:sum'],
     ['Network   ', 'job_instance_direction:network_server_io_bytes:rate5m'],
     ['Raw rate  ', 'sum by (job, http_route) (rate(http_server_request_duration_seconds_count[1m]))'],
+    ['Batch age ', 'time() - batch_job_last_success_timestamp_seconds'],
   ];
   for (const [label, expr] of queries) console.log(`  ${label} ${graphLink(p, expr)}`);
   console.log('\nAlerts fire after their `for` (10m): /api/slow breaks the 0.5 s p95 objective, /api/flaky the 5% error ratio.');

@@ -234,7 +234,7 @@ export function alertRules(options: RuleOptions = {}): RuleFile<AlertRule> {
       labels: { severity: 'warning' },
       annotations: {
         summary: 'Batch job {{ $labels.job }} has not succeeded for {{ $value | humanizeDuration }}',
-        description: `The last success of batch job {{ $labels.job }} ({{ $labels.instance }}) pushed to the Pushgateway is {{ $value | humanizeDuration }} old, more than ${o.batchMaxAge}.`,
+        description: `The last success of batch job {{ $labels.job }}{{ with $labels.instance }} ({{ . }}){{ end }} pushed to the Pushgateway is {{ $value | humanizeDuration }} old, more than ${o.batchMaxAge}.`,
       },
     },
   ];
