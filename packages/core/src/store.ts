@@ -70,6 +70,9 @@ export class RouteKey {
   readonly byKey = new Map<number, Series>();
   /** series with an error.type, by `errorType + ' ' + numeric key` */
   readonly byError = new Map<string, Series>();
+  /** the series of the last successful request on this route: most requests repeat it, no map lookup */
+  lastKey = -1;
+  lastSeries: Series | undefined = undefined;
   constructor(readonly template: string | undefined) {}
 }
 
@@ -183,11 +186,14 @@ export class HttpStore implements MetricProducer {
     if (route === this.overflowRoute) this.routeOverflows++;
     const key = ((status * 16 + method) * 2 + scheme) * 4 + protocol;
     if (errorType === undefined) {
+      if (route.lastKey === key) return route.lastSeries as Series;
       let s = route.byKey.get(key);
       if (s === undefined) {
         s = this.newSeries(route, method, scheme, protocol, status, undefined);
         route.byKey.set(key, s);
       }
+      route.lastKey = key;
+      route.lastSeries = s;
       return s;
     }
     if (!this.errorTypes.has(errorType)) {
