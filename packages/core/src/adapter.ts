@@ -9,7 +9,8 @@ import { errorTypeOf, kState, type RequestRecorder, type RequestState } from './
 import { reportOnce } from './report.js';
 import { RUNTIME_OPTION_KEYS, runtimeFromOptions, type Meterline, type MeterlineOptions } from './runtime.js';
 import type { RouteKey } from './store.js';
-import { checkKnown, checkObject, checkPath, checkStringList } from './validate.js';
+import { checkFunction, checkInteger, checkKnown, checkObject, checkPath, checkStringList } from './validate.js';
+import { AttributeGuard, type AttributesCallback } from './attributes.js';
 
 /** Options every adapter accepts (runtime options apply only to the first middleware created). */
 export interface CommonOptions extends MeterlineOptions, MetricsHandlerOptions {
@@ -18,6 +19,14 @@ export interface CommonOptions extends MeterlineOptions, MetricsHandlerOptions {
    * app (e.g. when `startMetricsServer()` serves them on their own port). Requests to it are not measured.
    */
   path?: string | false;
+  /**
+   * Your own low-cardinality attributes for the request metrics, computed when each request ends, e.g.
+   * `(req) => ({ tenant_tier: tierOf(req) })`. At most `maxAttributeValues` distinct values per key (more fold
+   * into `__overflow__`); a callback that throws or returns junk is reported once and ignored.
+   */
+  attributes?: AttributesCallback;
+  /** Distinct values per user attribute key (default 100). */
+  maxAttributeValues?: number;
   /**
    * Routes not to record: route templates (`'/health'`) or regular expressions tested against the template;
    * for unmatched requests, against the path.
@@ -30,6 +39,8 @@ export const COMMON_OPTION_KEYS: readonly string[] = [
   ...HANDLER_OPTION_KEYS,
   'path',
   'exclude',
+  'attributes',
+  'maxAttributeValues',
 ];
 
 const EXCLUDED = null;
@@ -47,12 +58,16 @@ export class AdapterCore {
   private readonly excludePatterns: RegExp[];
   private readonly routeCache = new Map<string, RouteKey | null>();
   readonly hasExclusions: boolean;
+  /** runs the `attributes` option's callback (read by the recorder when a request ends) */
+  readonly attributeGuard: AttributeGuard | undefined;
 
   constructor(where: string, options: CommonOptions, extraKeys: readonly string[] = []) {
     checkObject(where, 'options', options);
     checkKnown(where, options, [...COMMON_OPTION_KEYS, ...extraKeys]);
     checkPath(where, 'path', options.path);
     checkStringList(where, 'exclude', options.exclude);
+    checkFunction(where, 'attributes', options.attributes);
+    checkInteger(where, 'maxAttributeValues', options.maxAttributeValues, 1, 10_000);
     const handlerOptions: MetricsHandlerOptions = {};
     for (const key of HANDLER_OPTION_KEYS) {
       if (options[key] !== undefined) (handlerOptions as Record<string, unknown>)[key] = options[key];
@@ -65,6 +80,10 @@ export class AdapterCore {
     this.excludeStrings = new Set(exclude.filter((e): e is string => typeof e === 'string'));
     this.excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
     this.hasExclusions = exclude.length > 0;
+    this.attributeGuard =
+      options.attributes === undefined
+        ? undefined
+        : new AttributeGuard(options.attributes, options.maxAttributeValues ?? 100, this.runtime.store);
   }
 
   /** True if this request is for the metrics path (no allocation: compares in place). */

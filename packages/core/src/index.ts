@@ -20,6 +20,7 @@ export { AdapterCore, COMMON_OPTION_KEYS, requestState, guard, errorTypeOf, type
 export { RequestRecorder, RequestState, stateOf } from './recorder.js';
 export { HttpStore, RouteKey, Series } from './store.js';
 export { serialize } from './serializer.js';
+export { AttributeGuard, type AttributesCallback } from './attributes.js';
 export { prometheusName, labelName } from './naming.js';
 export { reportOnce, setErrorHook, type ErrorHook } from './report.js';
 export {

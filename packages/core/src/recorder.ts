@@ -2,6 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import { ERROR_ABORTED, OTHER_METHOD } from './constants.js';
 import { reportOnce } from './report.js';
+import type { AttributeGuard } from './attributes.js';
 import { HttpStore, METHOD_INDEX, OTHER_INDEX, PROTOCOL_INDEX, type PortGroup, type RouteKey } from './store.js';
 
 /**
@@ -136,14 +137,14 @@ export class RequestRecorder {
     let errorType: string | undefined;
     if (!res.writableFinished) errorType = ERROR_ABORTED;
     else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
-    const series = store.series(
-      state.route === undefined ? store.noRoute : state.route,
-      state.method,
-      state.scheme,
-      state.protocol,
-      status > 0 && status < 1000 ? status : 0,
-      errorType,
-    );
+    const route = state.route === undefined ? store.noRoute : state.route;
+    const code = status > 0 && status < 1000 ? status : 0;
+    const guard = (state.owner as { attributeGuard?: AttributeGuard } | undefined)?.attributeGuard;
+    const extra = guard === undefined ? undefined : guard.evaluate(res);
+    const series =
+      extra === undefined
+        ? store.series(route, state.method, state.scheme, state.protocol, code, errorType)
+        : store.seriesWithExtra(route, state.method, state.scheme, state.protocol, code, errorType, extra);
     series.duration.record(duration);
     series.requestSize.record(state.requestBytes);
     series.responseSize.record(state.responseBytes);

@@ -28,6 +28,7 @@ import {
   SCOPE_VERSION,
 } from './constants.js';
 import { FixedHistogram } from './histogram.js';
+import type { ExtraAttributes } from './attributes.js';
 
 /** Index of each known method; anything else maps to OTHER_INDEX (`_OTHER`). */
 export const METHOD_INDEX: Record<string, number> = Object.create(null);
@@ -68,6 +69,8 @@ export class Series {
 export class RouteKey {
   /** series by numeric key (status, method, scheme, protocol) */
   readonly byKey = new Map<number, Series>();
+  /** series with user attributes, by their key, error.type and numeric key */
+  readonly byExtra = new Map<string, Series>();
   /** series with an error.type, by `errorType + ' ' + numeric key` */
   readonly byError = new Map<string, Series>();
   /** the series of the last successful request on this route: most requests repeat it, no map lookup */
@@ -125,6 +128,8 @@ export class HttpStore implements MetricProducer {
   /** requests whose route (or error type) was folded by the cardinality guard */
   routeOverflows = 0;
   errorTypeOverflows = 0;
+  /** user attribute values folded by the `attributes` option's guard */
+  attributeOverflows = 0;
   private overflowWarned = false;
 
   /** in-flight requests by method index * 2 + scheme index */
@@ -213,6 +218,34 @@ export class HttpStore implements MetricProducer {
     return s;
   }
 
+  /** As `series()`, for requests with user attributes (the `attributes` option; already validated and capped). */
+  seriesWithExtra(
+    route: RouteKey,
+    method: number,
+    scheme: number,
+    protocol: number,
+    status: number,
+    errorType: string | undefined,
+    extra: ExtraAttributes,
+  ): Series {
+    if (route === this.overflowRoute) this.routeOverflows++;
+    if (errorType !== undefined && !this.errorTypes.has(errorType)) {
+      if (this.errorTypes.size >= this.maxErrorTypes) {
+        this.errorTypeOverflows++;
+        errorType = OTHER_METHOD;
+      } else {
+        this.errorTypes.add(errorType);
+      }
+    }
+    const key = extra.key + (errorType ?? '') + ' ' + (((status * 16 + method) * 2 + scheme) * 4 + protocol);
+    let s = route.byExtra.get(key);
+    if (s === undefined) {
+      s = this.newSeries(route, method, scheme, protocol, status, errorType, extra);
+      route.byExtra.set(key, s);
+    }
+    return s;
+  }
+
   private newSeries(
     route: RouteKey,
     method: number,
@@ -220,6 +253,7 @@ export class HttpStore implements MetricProducer {
     protocol: number,
     status: number,
     errorType: string | undefined,
+    extra?: ExtraAttributes,
   ): Series {
     const attrs: Attributes = { [ATTR_METHOD]: METHOD_NAMES[method] };
     if (route.template !== undefined) attrs[ATTR_ROUTE] = route.template;
@@ -228,6 +262,7 @@ export class HttpStore implements MetricProducer {
     const proto = PROTOCOLS[protocol];
     if (proto !== undefined) attrs[ATTR_PROTOCOL_VERSION] = proto;
     if (errorType !== undefined) attrs[ATTR_ERROR_TYPE] = errorType;
+    if (extra !== undefined) Object.assign(attrs, extra.attrs);
     const s = new Series(Object.freeze(attrs), this);
     this.allSeries.push(s);
     return s;
@@ -314,6 +349,12 @@ export class HttpStore implements MetricProducer {
             value: this.routeOverflows,
           },
           {
+            attributes: OVERFLOW_USER_ATTRS,
+            startTime: this.startTime,
+            endTime,
+            value: this.attributeOverflows,
+          },
+          {
             attributes: OVERFLOW_ERROR_ATTRS,
             startTime: this.startTime,
             endTime,
@@ -338,6 +379,7 @@ export class HttpStore implements MetricProducer {
 const EMPTY_RESOURCE = resourceFromAttributes({});
 const OVERFLOW_ROUTE_ATTRS: Attributes = Object.freeze({ attribute: ATTR_ROUTE });
 const OVERFLOW_ERROR_ATTRS: Attributes = Object.freeze({ attribute: ATTR_ERROR_TYPE });
+const OVERFLOW_USER_ATTRS: Attributes = Object.freeze({ attribute: 'attributes' });
 
 function histogram(name: string, unit: string, description: string, dataPoints: DataPoint<Histogram>[]): MetricData {
   return {
