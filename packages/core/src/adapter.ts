@@ -109,13 +109,19 @@ export class AdapterCore {
     return state;
   }
 
-  /** Report the matched route template of a request. */
-  setRoute(state: RequestState, template: string): void {
+  /** The interned key of a route template, or null if the template is excluded (adapters may cache it). */
+  routeKey(template: string): RouteKey | null {
     let key = this.routeCache.get(template);
     if (key === undefined) {
       key = this.isExcluded(template) ? EXCLUDED : this.runtime.store.route(template);
       if (this.routeCache.size < this.runtime.store.maxRoutes * 2) this.routeCache.set(template, key);
     }
+    return key;
+  }
+
+  /** Report the matched route template of a request. */
+  setRoute(state: RequestState, template: string): void {
+    const key = this.routeKey(template);
     if (key === EXCLUDED) state.excluded = true;
     else {
       state.excluded = false;

@@ -48,7 +48,7 @@ function routeConfig(request: FastifyRequest): Record<PropertyKey, unknown> | un
 }
 
 /** First request of a route: decide once what to do with it, cached on the route's config object. */
-function resolveRoute(adapter: FastifyAdapter, config: Record<PropertyKey, unknown> | undefined): Cached {
+function resolveRoute(adapter: AdapterCore, config: Record<PropertyKey, unknown> | undefined): Cached {
   if (config === undefined || config.metrics === false) return SKIP;
   const url = config.url;
   if (typeof url !== 'string') return NO_ROUTE;
@@ -81,9 +81,9 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
   for (const key of Object.keys(options ?? {})) {
     if (!REGISTER_KEYS.has(key)) own[key] = (options as Record<string, unknown>)[key];
   }
-  let adapter: FastifyAdapter;
+  let adapter: AdapterCore;
   try {
-    adapter = new FastifyAdapter('@meterline/fastify', own);
+    adapter = new AdapterCore('@meterline/fastify', own);
   } catch (err) {
     done(err as Error); // bad options: register() / ready() rejects with the message naming the option
     return;
@@ -141,14 +141,6 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
   done();
 };
 
-/** AdapterCore plus the one thing this adapter caches per route: the interned key, or null if excluded. */
-class FastifyAdapter extends AdapterCore {
-  routeKey(template: string): RouteKey | null {
-    const probe = { excluded: false, route: undefined as RouteKey | undefined };
-    this.setRoute(probe as never, template);
-    return probe.excluded || probe.route === undefined ? null : probe.route;
-  }
-}
 
 /**
  * Per-route RED metrics for Fastify 5 and a Prometheus `/metrics` endpoint, with one line:
