@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promtoolCheck, scrape } from '@meterline/testing';
-import { AdapterCore, configure, createMetricsHandler, prometheusName } from '../src/index.js';
+import { AdapterCore, configure, createMetricsHandler, prometheusName, startMetricsServer } from '../src/index.js';
 
 let server: Server;
 let url: string;
@@ -115,5 +115,40 @@ describe('runtime configuration', () => {
     expect([first.status, second.status].sort()).toEqual([500, 503]);
     s.closeAllConnections();
     s.close();
+  });
+});
+
+describe('endpoint protection and metrics server options', () => {
+  it('basic auth and a custom check: 401 without data, 200 with the right credentials', async () => {
+    const basic = await startMetricsServer({ port: 0, auth: { basic: { username: 'prom', password: 'pa:ss' } } });
+    const custom = await startMetricsServer({ port: 0, auth: { check: (req) => req.headers['x-scraper'] === 'yes' } });
+    try {
+      const denied = await fetch(basic.url);
+      expect(denied.status).toBe(401);
+      expect(denied.headers.get('www-authenticate')).toBe('Basic realm="metrics"');
+      expect(await denied.text()).not.toContain('http_server');
+      const wrong = await fetch(basic.url, { headers: { authorization: 'Basic ' + Buffer.from('prom:nope').toString('base64') } });
+      expect(wrong.status).toBe(401);
+      await wrong.text();
+      const ok = await scrape(basic.url, { headers: { authorization: 'Basic ' + Buffer.from('prom:pa:ss').toString('base64') } });
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('# TYPE http_server_request_duration_seconds histogram');
+      expect((await fetch(custom.url)).status).toBe(401);
+      expect((await scrape(custom.url, { headers: { 'x-scraper': 'yes' } })).status).toBe(200);
+    } finally {
+      await basic.close();
+      await custom.close();
+    }
+  });
+
+  it('startMetricsServer validates its options and binds 127.0.0.1 by default', async () => {
+    await expect(startMetricsServer({ port: 70000 })).rejects.toThrow(/option "port" is 70000; expected an integer from 0 to 65535/);
+    await expect(startMetricsServer({ port: -1 })).rejects.toThrow(/option "port"/);
+    await expect(startMetricsServer({ host: '' })).rejects.toThrow(/option "host"/);
+    await expect(startMetricsServer({ prt: 1 } as never)).rejects.toThrow(/unknown option "prt"/);
+    await expect(startMetricsServer({ auth: { basic: { username: 'a', password: '' } } })).rejects.toThrow(/auth.basic/);
+    const s = await startMetricsServer({ port: 0 });
+    expect(s.host).toBe('127.0.0.1');
+    await s.close();
   });
 });
