@@ -87,6 +87,7 @@ export class RequestRecorder {
       (res as WithState)[kState] = state;
       (req as WithState)[kState] = state;
       this.store.active[method * 2 + scheme]++;
+      this.store.activeSeen[method * 2 + scheme] = 1;
       // completion is seen by the patched ServerResponse.prototype.emit('close'): no listener per request
       if (socket !== null && (socket as any)[kConnection] === undefined) this.trackSocket(socket);
       return state;
@@ -202,13 +203,13 @@ function installPatches(): void {
   };
   const originalWrite = resProto.write;
   const originalEnd = resProto.end;
-  resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, cb: unknown) {
+  resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const result = originalWrite.apply(this, arguments);
     const state = this[kState] as RequestState | undefined;
     if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
-  resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, cb: unknown) {
+  resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const state = this[kState] as RequestState | undefined;
     const counted = state !== undefined && !this.writableEnded && typeof chunk !== 'function';
     const result = originalEnd.apply(this, arguments);

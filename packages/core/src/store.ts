@@ -134,7 +134,8 @@ export class HttpStore implements MetricProducer {
 
   /** in-flight requests by method index * 2 + scheme index */
   readonly active = new Int32Array(METHOD_NAMES.length * 2);
-  private readonly activeSeen = new Uint8Array(METHOD_NAMES.length * 2);
+  /** method/scheme pairs that have had a request: their in-flight series is exported (0 when idle) */
+  readonly activeSeen = new Uint8Array(METHOD_NAMES.length * 2);
   private readonly activeAttributes: Attributes[] = [];
   private readonly startTime: HrTime = hrTimeFromMs(Date.now());
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
         if (mode === 'throw') throw new Error('callback broke');
         if (mode === 'string') return 'junk' as never;
         if (mode === 'array') return ['a'] as never;
-        if (mode === 'bad-values') return { nested: { a: 1 } as never, fn: (() => 1) as never, 'http.route': '/hijack', tier: 'gold' };
+        if (mode === 'bad-values') return { nested: { a: 1 }, fn: () => 1, 'http.route': '/hijack', tier: 'gold' } as never;
         const tier = req.headers['x-tier'];
         return tier === undefined ? undefined : { tier: String(tier), beta: true };
       },

@@ -212,7 +212,7 @@ export function load(app: ConformanceApp, total = 12_000): void {
       let received = 0;
       for (const e of truth.values()) {
         received += e.n;
-        const extra =
+        const extra: Record<string, string> =
           e.aborted ? { error_type: 'aborted' } : e.status !== undefined && e.status >= 500
             ? { error_type: e.route === '/throw-async' ? 'ConformanceError' : String(e.status) }
             : {};
