@@ -202,14 +202,7 @@ export class HttpStore implements MetricProducer {
       route.lastSeries = s;
       return s;
     }
-    if (!this.errorTypes.has(errorType)) {
-      if (this.errorTypes.size >= this.maxErrorTypes) {
-        this.errorTypeOverflows++;
-        errorType = OTHER_METHOD;
-      } else {
-        this.errorTypes.add(errorType);
-      }
-    }
+    errorType = this.capErrorType(errorType);
     const ekey = errorType + ' ' + key;
     let s = route.byError.get(ekey);
     if (s === undefined) {
@@ -217,6 +210,17 @@ export class HttpStore implements MetricProducer {
       route.byError.set(ekey, s);
     }
     return s;
+  }
+
+  /** The error type itself, or `_OTHER` once `maxErrorTypes` distinct ones have been seen. */
+  private capErrorType(errorType: string): string {
+    if (this.errorTypes.has(errorType)) return errorType;
+    if (this.errorTypes.size >= this.maxErrorTypes) {
+      this.errorTypeOverflows++;
+      return OTHER_METHOD;
+    }
+    this.errorTypes.add(errorType);
+    return errorType;
   }
 
   /** As `series()`, for requests with user attributes (the `attributes` option; already validated and capped). */
@@ -230,14 +234,7 @@ export class HttpStore implements MetricProducer {
     extra: ExtraAttributes,
   ): Series {
     if (route === this.overflowRoute) this.routeOverflows++;
-    if (errorType !== undefined && !this.errorTypes.has(errorType)) {
-      if (this.errorTypes.size >= this.maxErrorTypes) {
-        this.errorTypeOverflows++;
-        errorType = OTHER_METHOD;
-      } else {
-        this.errorTypes.add(errorType);
-      }
-    }
+    if (errorType !== undefined) errorType = this.capErrorType(errorType);
     const key = extra.key + (errorType ?? '') + ' ' + (((status * 16 + method) * 2 + scheme) * 4 + protocol);
     let s = route.byExtra.get(key);
     if (s === undefined) {

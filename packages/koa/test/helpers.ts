@@ -1,6 +1,7 @@
+export { abortBeforeResponse, eventually } from '@meterline/testing';
+import { eventually } from '@meterline/testing';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
 import type Koa from 'koa';
 // parse-prometheus-text-format ships no types
 // @ts-expect-error no declaration file
@@ -120,28 +121,6 @@ export async function scrape(running: Running, path = '/metrics'): Promise<Scrap
 export async function get(running: Running, path: string, init?: RequestInit): Promise<{ status: number; body: string }> {
   const res = await fetch(running.url + path, init);
   return { status: res.status, body: await res.text() };
-}
-
-/** A client that sends a GET and goes away before any response. */
-export async function abortBeforeResponse(port: number, path: string, afterMs = 50): Promise<void> {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('error', reject);
-  });
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  await new Promise((r) => setTimeout(r, afterMs));
-  socket.destroy();
-}
-
-/** Poll until `fn` is true (bounded). */
-export async function eventually(fn: () => Promise<boolean> | boolean, ms = 3000, step = 20): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await fn()) return true;
-    await new Promise((r) => setTimeout(r, step));
-  }
-  return fn();
 }
 
 /**

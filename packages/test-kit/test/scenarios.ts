@@ -34,6 +34,24 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** Listen on 127.0.0.1 port 0 and describe the running server (Express and Koa apps). */
+export async function listenRunning(
+  listen: (port: number, host: string, cb: () => void) => import('node:http').Server,
+): Promise<RunningApp> {
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const s = listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    server,
+    port: (server.address() as import('node:net').AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
 /** What each framework app must provide (see apps/*.ts for the three implementations). */
 export interface ConformanceApp {
   name: string;

@@ -1,7 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { AddressInfo } from 'node:net';
 import { metrics } from '@meterline/express';
-import { CHUNKS, COMPRESSED, ConformanceError, FIXED_BODY, type ConformanceApp } from '../scenarios.js';
+import { CHUNKS, COMPRESSED, ConformanceError, FIXED_BODY, listenRunning, type ConformanceApp } from '../scenarios.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,17 +68,6 @@ export const expressApp: ConformanceApp = {
     app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
       res.status(500).send('error: ' + err.message);
     });
-    const server = await new Promise<import('node:http').Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    return {
-      server,
-      port: (server.address() as AddressInfo).port,
-      close: () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    };
+    return listenRunning((port, host, cb) => app.listen(port, host, cb));
   },
 };

@@ -1,10 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { metrics } from '@meterline/koa';
-import { CHUNKS, COMPRESSED, ConformanceError, FIXED_BODY, type ConformanceApp } from '../scenarios.js';
+import { CHUNKS, COMPRESSED, ConformanceError, FIXED_BODY, listenRunning, type ConformanceApp } from '../scenarios.js';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,17 +87,6 @@ export const koaApp: ConformanceApp = {
     app.use(router.allowedMethods());
     app.use(v1.routes());
     app.use(v1.allowedMethods());
-    const server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    return {
-      server,
-      port: (server.address() as AddressInfo).port,
-      close: () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    };
+    return listenRunning((port, host, cb) => app.listen(port, host, cb));
   },
 };
