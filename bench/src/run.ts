@@ -45,8 +45,8 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 
 const quick = flags.quick === true;
 const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
-const duration = positive('duration', flags.duration, quick ? 1 : 4);
-const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 1.5);
+const duration = positive('duration', flags.duration, quick ? 1 : 3);
+const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 1);
 const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
