@@ -1,5 +1,4 @@
 export { abortBeforeResponse, eventually } from '@meterline/testing';
-import { eventually } from '@meterline/testing';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
