@@ -149,7 +149,8 @@ export function createMetricsHandler(
       };
       let body: Buffer;
       if (useGzip && typeof accept === 'string' && /\bgzip\b/i.test(accept)) {
-        body = await gzipAsync(text);
+        // level 1: the exposition text is repetitive enough that higher levels cost CPU for little gain
+        body = await gzipAsync(text, { level: 1 });
         headers['Content-Encoding'] = 'gzip';
       } else {
         body = Buffer.from(text, 'utf8');
