@@ -94,6 +94,11 @@ export function hostile(app: ConformanceApp): void {
         seriesAfter.push(s.seriesCount(DURATION));
         heap.push(heapAfterGc());
       }
+      const sent = hostilePayloads(0).length;
+      console.log(
+        `${app.name} hostile: 3 rounds of ${sent} raw requests; request series after each round ${seriesAfter.join(', ')}; ` +
+          `heap after GC ${heap.map((h) => (h / 1048576).toFixed(1)).join(' -> ')} MB`,
+      );
       // rounds 2 and 3 send new random paths but no new kinds of request: no new series
       expect(seriesAfter[2]).toBe(seriesAfter[1]);
       for (const m of s!.samples(DURATION)) {
