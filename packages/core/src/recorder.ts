@@ -102,6 +102,10 @@ export class RequestRecorder {
     const server = (socket as { server?: Server }).server;
     if (server !== undefined && server !== null && (server as any)[kServerTracked] === undefined) {
       (server as any)[kServerTracked] = true;
+      // first in line for every later request of this server (see reserveState)
+      if (typeof (server as { prependListener?: unknown }).prependListener === 'function') {
+        server.prependListener('request', reserveState);
+      }
       const recorder = this;
       server.on('connection', function onConnection(s: Socket) {
         if ((s as any)[kConnection] === undefined) recorder.addSocket(s);
@@ -149,6 +153,20 @@ export class RequestRecorder {
     series.duration.record(duration);
     series.requestSize.record(state.requestBytes);
     series.responseSize.record(state.responseBytes);
+  }
+}
+
+/**
+ * Give every request of a measured server an empty state slot before the framework sees it. Express swaps the
+ * prototypes of `req`/`res` per request, after which V8 gives each of them a map of its own: adding a property
+ * then builds yet another map (microseconds, and every later property access of the framework misses its caches
+ * again), while a property that already exists is just overwritten. Adding it here, while `req`/`res` still
+ * share their maps with every other request, is nearly free.
+ */
+function reserveState(req: IncomingMessage, res: ServerResponse): void {
+  if ((res as WithState)[kState] === undefined) {
+    (req as WithState)[kState] = undefined;
+    (res as WithState)[kState] = undefined;
   }
 }
 
