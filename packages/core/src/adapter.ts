@@ -155,7 +155,8 @@ export class AdapterCore {
 
 /** The state of a measured request (undefined if not measured). */
 export function requestState(res: ServerResponse | IncomingMessage): RequestState | undefined {
-  return (res as { [kState]?: RequestState })[kState];
+  const state = (res as { [kState]?: RequestState })[kState];
+  return state === undefined || state.pending ? undefined : state;
 }
 
 /** Run an adapter hook so that a fault in metrics code never reaches the request: reported once, swallowed. */

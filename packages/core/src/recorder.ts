@@ -15,7 +15,15 @@ export class RequestState {
   requestBytes = 0;
   responseBytes = 0;
   excluded = false;
-  done = false;
+  /** counted already, or not measured yet (pending): the response's 'close' is then ignored */
+  done: boolean;
+  /**
+   * Reserved for the request when the server handed it over, not measured (yet): `start()` turns it into the
+   * measured state. `stateOf()`/`requestState()` report a pending state as undefined.
+   */
+  pending: boolean;
+  /** a call of the response's `end()` has returned (the response's `writableEnded`, kept here to read it once) */
+  ended = false;
   /** the adapter that measures this request */
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
@@ -26,12 +34,18 @@ export class RequestState {
    */
   beforeFinish: ((state: RequestState) => void) | undefined = undefined;
   constructor(
-    readonly recorder: RequestRecorder,
-    readonly start: number,
+    public recorder: RequestRecorder,
+    public start: number,
     readonly method: number,
     readonly scheme: number,
     readonly protocol: number,
-  ) {}
+    /** the request's socket, until `start()` has checked it is tracked */
+    public socket: Socket | null,
+    pending: boolean,
+  ) {
+    this.pending = pending;
+    this.done = pending;
+  }
 }
 
 export const kState: unique symbol = Symbol.for('meterline.request.state') as any;
@@ -44,7 +58,18 @@ type WithState = { [kState]?: RequestState };
 
 /** The state of a request being measured, or undefined. */
 export function stateOf(res: ServerResponse | IncomingMessage): RequestState | undefined {
-  return (res as WithState)[kState];
+  const state = (res as WithState)[kState];
+  return state === undefined || state.pending ? undefined : state;
+}
+
+/** The state fields computed from the request head (read once, where `req` is cheapest to read). */
+function newState(recorder: RequestRecorder, req: IncomingMessage, pending: boolean): RequestState {
+  const socket = req.socket;
+  const m = METHOD_INDEX[req.method as string];
+  const method = m === undefined ? OTHER_INDEX : m;
+  const scheme = socket !== null && (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
+  const p = PROTOCOL_INDEX[req.httpVersion];
+  return new RequestState(recorder, pending ? 0 : performance.now(), method, scheme, p === undefined ? 3 : p, socket, pending);
 }
 
 const STATUS_STRINGS: string[] = [];
@@ -76,20 +101,32 @@ export class RequestRecorder {
   /** Begin measuring a request. Idempotent; never throws. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     const existing = (res as WithState)[kState];
-    if (existing !== undefined) return existing;
+    if (existing !== undefined && !existing.pending) return existing;
     try {
-      const socket = req.socket;
-      const m = METHOD_INDEX[req.method as string];
-      const method = m === undefined ? OTHER_INDEX : m;
-      const scheme = socket !== null && (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
-      const p = PROTOCOL_INDEX[req.httpVersion];
-      const state = new RequestState(this, performance.now(), method, scheme, p === undefined ? 3 : p);
-      (res as WithState)[kState] = state;
-      (req as WithState)[kState] = state;
-      this.store.active[method * 2 + scheme]++;
-      this.store.activeSeen[method * 2 + scheme] = 1;
+      let state: RequestState;
+      if (existing !== undefined) {
+        // reserved by the server's first 'request' listener: the request head is read already
+        state = existing;
+        state.pending = false;
+        state.done = false;
+        state.recorder = this;
+        state.requestBytes = 0;
+        state.responseBytes = 0;
+        state.start = performance.now();
+      } else {
+        state = newState(this, req, false);
+        state.ended = res.writableEnded === true;
+        (res as WithState)[kState] = state;
+        (req as WithState)[kState] = state;
+      }
+      this.store.active[state.method * 2 + state.scheme]++;
+      this.store.activeSeen[state.method * 2 + state.scheme] = 1;
       // completion is seen by the patched ServerResponse.prototype.emit('close'): no listener per request
-      if (socket !== null && (socket as any)[kConnection] === undefined) this.trackSocket(socket);
+      const socket = state.socket;
+      if (socket !== null) {
+        state.socket = null;
+        if ((socket as any)[kConnection] === undefined) this.trackSocket(socket);
+      }
       return state;
     } catch (err) {
       reportOnce('request start', err);
@@ -102,11 +139,13 @@ export class RequestRecorder {
     const server = (socket as { server?: Server }).server;
     if (server !== undefined && server !== null && (server as any)[kServerTracked] === undefined) {
       (server as any)[kServerTracked] = true;
-      // first in line for every later request of this server (see reserveState)
-      if (typeof (server as { prependListener?: unknown }).prependListener === 'function') {
-        server.prependListener('request', reserveState);
-      }
       const recorder = this;
+      // first in line for every later request of this server (see reserveState); one function per server
+      if (typeof (server as { prependListener?: unknown }).prependListener === 'function') {
+        server.prependListener('request', function reserve(req: IncomingMessage, res: ServerResponse) {
+          reserveState(recorder, req, res);
+        });
+      }
       server.on('connection', function onConnection(s: Socket) {
         if ((s as any)[kConnection] === undefined) recorder.addSocket(s);
       });
@@ -138,7 +177,9 @@ export class RequestRecorder {
     store.active[state.method * 2 + state.scheme]--;
     if (state.excluded) return;
     const duration = (performance.now() - state.start) / 1000;
-    const status = res.headersSent ? res.statusCode : 0;
+    // each read of res is a cache miss in frameworks that give every response its own map: read each once;
+    // a returned end() has sent the headers
+    const status = state.ended || res.headersSent ? res.statusCode : 0;
     let errorType: string | undefined;
     if (!res.writableFinished) errorType = ERROR_ABORTED;
     else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
@@ -157,16 +198,18 @@ export class RequestRecorder {
 }
 
 /**
- * Give every request of a measured server an empty state slot before the framework sees it. Express swaps the
+ * Give every request of a measured server its state, pending, before the framework sees it. Express swaps the
  * prototypes of `req`/`res` per request, after which V8 gives each of them a map of its own: adding a property
  * then builds yet another map (microseconds, and every later property access of the framework misses its caches
- * again), while a property that already exists is just overwritten. Adding it here, while `req`/`res` still
- * share their maps with every other request, is nearly free.
+ * again), and every read of `req` misses the inline caches once. Here, while `req`/`res` still share their maps
+ * with every other request, adding the slot and reading the request head are nearly free; `start()` then only
+ * flips the pending state to measured, reading nothing from `req`.
  */
-function reserveState(req: IncomingMessage, res: ServerResponse): void {
+function reserveState(recorder: RequestRecorder, req: IncomingMessage, res: ServerResponse): void {
   if ((res as WithState)[kState] === undefined) {
-    (req as WithState)[kState] = undefined;
-    (res as WithState)[kState] = undefined;
+    const state = newState(recorder, req, true);
+    (req as WithState)[kState] = state;
+    (res as WithState)[kState] = state;
   }
 }
 
@@ -229,9 +272,18 @@ function installPatches(): void {
   };
   resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const state = this[kState] as RequestState | undefined;
-    const counted = state !== undefined && !this.writableEnded && typeof chunk !== 'function';
-    const result = originalEnd.apply(this, arguments);
-    if (counted && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
+    // `ended` mirrors writableEnded: set while the first end() runs (a nested call finds it set, as Node's
+    // `finished`), cleared again if that end() throws
+    if (state === undefined || state.ended) return originalEnd.apply(this, arguments);
+    state.ended = true;
+    let result;
+    try {
+      result = originalEnd.apply(this, arguments);
+    } catch (err) {
+      state.ended = false;
+      throw err;
+    }
+    if (typeof chunk !== 'function' && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   const reqProto = IncomingMessage.prototype as any;
