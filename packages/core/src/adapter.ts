@@ -5,7 +5,7 @@ import {
   type MetricsHandlerOptions,
   type MetricsRequestHandler,
 } from './handler.js';
-import { errorTypeOf, kState, type RequestRecorder, type RequestState } from './recorder.js';
+import { errorTypeOf, stateOf, type RequestRecorder, type RequestState } from './recorder.js';
 import { reportOnce } from './report.js';
 import { RUNTIME_OPTION_KEYS, runtimeFromOptions, type Meterline, type MeterlineOptions } from './runtime.js';
 import type { RouteKey } from './store.js';
@@ -155,8 +155,7 @@ export class AdapterCore {
 
 /** The state of a measured request (undefined if not measured). */
 export function requestState(res: ServerResponse | IncomingMessage): RequestState | undefined {
-  const state = (res as { [kState]?: RequestState })[kState];
-  return state === undefined || state.pending ? undefined : state;
+  return stateOf(res);
 }
 
 /** Run an adapter hook so that a fault in metrics code never reaches the request: reported once, swallowed. */

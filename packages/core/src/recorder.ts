@@ -56,8 +56,18 @@ const kPatched: unique symbol = Symbol.for('meterline.patched') as any;
 
 type WithState = { [kState]?: RequestState };
 
+/**
+ * The response whose measurement started last and its state (until it is counted). Express gives every response a
+ * map of its own, so each `res[kState]` read misses V8's caches; the router hooks and the `end()` patch usually
+ * run for the response that started last, and an identity check answers them without the read. Always equal to
+ * `lastRes[kState]`: a started state is never replaced.
+ */
+let lastRes: object | undefined;
+let lastState: RequestState | undefined;
+
 /** The state of a request being measured, or undefined. */
 export function stateOf(res: ServerResponse | IncomingMessage): RequestState | undefined {
+  if (res === lastRes) return lastState;
   const state = (res as WithState)[kState];
   return state === undefined || state.pending ? undefined : state;
 }
@@ -100,6 +110,7 @@ export class RequestRecorder {
 
   /** Begin measuring a request. Idempotent; never throws. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
+    if (res === lastRes) return lastState;
     const existing = (res as WithState)[kState];
     if (existing !== undefined && !existing.pending) return existing;
     try {
@@ -119,6 +130,8 @@ export class RequestRecorder {
         (res as WithState)[kState] = state;
         (req as WithState)[kState] = state;
       }
+      lastRes = res;
+      lastState = state;
       this.store.active[state.method * 2 + state.scheme]++;
       this.store.activeSeen[state.method * 2 + state.scheme] = 1;
       // completion is seen by the patched ServerResponse.prototype.emit('close'): no listener per request
@@ -166,6 +179,7 @@ export class RequestRecorder {
   finish(state: RequestState, res: ServerResponse): void {
     if (state.done) return;
     state.done = true;
+    if (state === lastState) lastRes = lastState = undefined;
     if (state.beforeFinish !== undefined) {
       try {
         state.beforeFinish(state);
@@ -257,7 +271,7 @@ function installPatches(): void {
   const originalEmit = resProto.emit;
   resProto.emit = function meterlineEmit(this: any, type: unknown) {
     if (type === 'close') {
-      const state = this[kState] as RequestState | undefined;
+      const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
       if (state !== undefined && !state.done) onResponseClose(this, state);
     }
     return originalEmit.apply(this, arguments);
@@ -266,14 +280,14 @@ function installPatches(): void {
   const originalEnd = resProto.end;
   resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const result = originalWrite.apply(this, arguments);
-    const state = this[kState] as RequestState | undefined;
+    const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
     if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
-    const state = this[kState] as RequestState | undefined;
-    // `ended` mirrors writableEnded: set while the first end() runs (a nested call finds it set, as Node's
-    // `finished`), cleared again if that end() throws
+    const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
+    // `ended` stands for writableEnded (read once per response instead of per call): set before the first end()
+    // runs, so nothing is counted twice, and cleared again if that end() throws
     if (state === undefined || state.ended) return originalEnd.apply(this, arguments);
     state.ended = true;
     let result;
@@ -289,8 +303,11 @@ function installPatches(): void {
   const reqProto = IncomingMessage.prototype as any;
   const originalPush = reqProto.push;
   reqProto.push = function meterlinePush(this: any, chunk: unknown, encoding: unknown) {
-    const state = this[kState] as RequestState | undefined;
-    if (state !== undefined && chunk !== null) state.requestBytes += chunkLength(chunk, encoding);
+    if (chunk !== null) {
+      // push(null) ends every request: no state read for it
+      const state = this[kState] as RequestState | undefined;
+      if (state !== undefined) state.requestBytes += chunkLength(chunk, encoding);
+    }
     return originalPush.apply(this, arguments);
   };
 }
