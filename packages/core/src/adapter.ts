@@ -5,8 +5,7 @@ import {
   type MetricsHandlerOptions,
   type MetricsRequestHandler,
 } from './handler.js';
-import { errorTypeOf, stateOf, type RequestRecorder, type RequestState } from './recorder.js';
-import { reportOnce } from './report.js';
+import { type RequestRecorder, type RequestState } from './recorder.js';
 import { RUNTIME_OPTION_KEYS, runtimeFromOptions, type Meterline, type MeterlineOptions } from './runtime.js';
 import type { RouteKey } from './store.js';
 import { checkFunction, checkInteger, checkKnown, checkObject, checkPath, checkStringList } from './validate.js';
@@ -153,14 +152,3 @@ export class AdapterCore {
   }
 }
 
-/** The state of a measured request (undefined if not measured). */
-export function requestState(res: ServerResponse | IncomingMessage): RequestState | undefined {
-  return stateOf(res);
-}
-
-/** Run an adapter hook so that a fault in metrics code never reaches the request: reported once, swallowed. */
-export function guard(where: string, error: unknown): void {
-  reportOnce(where, error);
-}
-
-export { errorTypeOf };

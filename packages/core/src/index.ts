@@ -16,8 +16,8 @@ export {
   type MetricsServer,
   type MetricsServerOptions,
 } from './handler.js';
-export { AdapterCore, COMMON_OPTION_KEYS, requestState, guard, errorTypeOf, type CommonOptions } from './adapter.js';
-export { RequestRecorder, RequestState, stateOf } from './recorder.js';
+export { AdapterCore, COMMON_OPTION_KEYS, type CommonOptions } from './adapter.js';
+export { RequestRecorder, RequestState, stateOf, errorTypeOf } from './recorder.js';
 export { HttpStore, RouteKey, Series } from './store.js';
 export { serialize } from './serializer.js';
 export { AttributeGuard, type AttributesCallback } from './attributes.js';

@@ -19,7 +19,7 @@ export class RequestState {
   done: boolean;
   /**
    * Reserved for the request when the server handed it over, not measured (yet): `start()` turns it into the
-   * measured state. `stateOf()`/`requestState()` report a pending state as undefined.
+   * measured state. `stateOf()` reports a pending state as undefined.
    */
   pending: boolean;
   /** a call of the response's `end()` has returned (the response's `writableEnded`, kept here to read it once) */

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdapterCore, guard, requestState, type CommonOptions, type RequestState, type RouteKey } from '@meterline/core';
+import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RequestState, type RouteKey } from '@meterline/core';
 
 /** Options of the Express middleware: everything core accepts (see `@meterline/core`). */
 export type ExpressMetricsOptions = CommonOptions;
@@ -136,7 +136,7 @@ function patchRouter(): void {
   const originalHandle = proto.handle;
   proto.handle = function meterlineHandle(this: RouterLike, req: Request, res: Response, out: unknown) {
     const adapter = this[kAdapter];
-    if (adapter !== undefined && requestState(res) === undefined) {
+    if (adapter !== undefined && stateOf(res) === undefined) {
       if (adapter.isMetricsRequest(req.url)) {
         adapter.serveMetrics(req, res);
         return;
@@ -148,7 +148,7 @@ function patchRouter(): void {
 
   const originalHandleRequest = layerProto.handleRequest;
   layerProto.handleRequest = function meterlineHandleRequest(this: Layer, req: Request, res: Response, next: unknown) {
-    const state = requestState(res as unknown as ServerResponse);
+    const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined) {
       try {
         const adapter = ownerOf(state);
@@ -157,7 +157,7 @@ function patchRouter(): void {
           else if (this.slash !== true && this.rawPath !== '/' && this.rawPath !== undefined) onMount(state, this, req);
         }
       } catch (err) {
-        guard('express route tracking', err);
+        reportOnce('express route tracking', err);
       }
     }
     return originalHandleRequest.call(this, req, res, next);
@@ -165,7 +165,7 @@ function patchRouter(): void {
 
   const originalHandleError = layerProto.handleError;
   layerProto.handleError = function meterlineHandleError(this: Layer, error: unknown, req: Request, res: Response, next: unknown) {
-    const state = requestState(res as unknown as ServerResponse);
+    const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined && error !== 'route' && error !== 'router') {
       const adapter = ownerOf(state);
       if (adapter !== undefined) adapter.setError(state, error);
@@ -208,7 +208,7 @@ export function metrics(options: ExpressMetricsOptions = {}): RequestHandler {
       }
       adapter.start(req, res);
     } catch (err) {
-      guard('express middleware', err);
+      reportOnce('express middleware', err);
     }
     next();
   };

@@ -7,7 +7,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import { AdapterCore, guard, requestState, type CommonOptions, type RouteKey } from '@meterline/core';
+import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RouteKey } from '@meterline/core';
 
 /** Options of the Fastify plugin: everything core accepts (see `@meterline/core`). */
 export type FastifyMetricsOptions = CommonOptions;
@@ -110,7 +110,7 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
         if (state !== undefined && cached !== NO_ROUTE && state.owner === adapter) state.route = cached;
       }
     } catch (err) {
-      guard('fastify onRequest', err);
+      reportOnce('fastify onRequest', err);
     }
     next();
   });
@@ -121,7 +121,7 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
     error: Error,
     next: () => void,
   ) {
-    const state = requestState(reply.raw);
+    const state = stateOf(reply.raw);
     if (state !== undefined) adapter.setError(state, error);
     next();
   });

@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { AdapterCore, guard, type CommonOptions, type RequestState } from '@meterline/core';
+import { AdapterCore, reportOnce, type CommonOptions, type RequestState } from '@meterline/core';
 
 /** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
 export type KoaMetricsOptions = CommonOptions;
@@ -61,7 +61,7 @@ function beforeFinish(state: RequestState): void {
   try {
     resolveRoute(state.owner, state, ctx);
   } catch (err) {
-    guard('koa route on close', err);
+    reportOnce('koa route on close', err);
   }
 }
 
@@ -89,7 +89,7 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
         state.beforeFinish = beforeFinish;
       }
     } catch (err) {
-      guard('koa middleware', err);
+      reportOnce('koa middleware', err);
       state = undefined;
     }
     if (state === undefined) return next();
@@ -104,7 +104,7 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
         try {
           resolveRoute(adapter, state, ctx as unknown as RoutedContext);
         } catch (err) {
-          guard('koa route', err);
+          reportOnce('koa route', err);
         }
       }
     }
