@@ -1,10 +1,19 @@
 // The benchmark app, built the same way for every framework and variant: GET /users/:id -> small JSON.
 // variant: 'bare' (no metrics), 'meterline' (one line, defaults), 'alternative' (the usual prom-client option).
+//
+// Every variant of a framework loads the same modules (meterline's adapter and the alternative) before it builds
+// its app, and Fastify apps register their routes in a plugin, as Fastify apps are structured. Both matter for a
+// fair comparison: in a Fastify process that has loaded a sizeable library (the OpenTelemetry SDK, TypeScript, ...)
+// and gone through plugin loading (any `register()` or `after()`), every request costs ~15 µs more CPU in Node's
+// own `process.nextTick`, with no metrics code involved at all (see bench/RESULTS.md). A bare app with neither,
+// the usual "bare" baseline, measures that V8 effect instead of the middleware. Pass `minimal` as the variant for
+// that baseline (nothing preloaded, routes registered on the root instance).
 function user(id) {
   return { id, name: 'Ada Lovelace', role: 'admin' };
 }
 
 async function expressServer(variant) {
+  await preload('express', variant);
   const { default: express } = await import('express');
   const app = express();
   if (variant === 'meterline') {
@@ -23,8 +32,10 @@ async function expressServer(variant) {
 }
 
 async function fastifyServer(variant) {
+  await preload('fastify', variant);
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
+  const route = (f) => f.get('/users/:id', async (request) => user(request.params.id));
   if (variant === 'meterline') {
     const { metrics } = await import('@meterline/fastify');
     await app.register(metrics);
@@ -32,7 +43,8 @@ async function fastifyServer(variant) {
     const mod = await import('fastify-metrics');
     await app.register(mod.default?.default ?? mod.default, { endpoint: '/metrics' });
   }
-  app.get('/users/:id', async (request) => user(request.params.id));
+  if (variant === 'minimal') route(app);
+  else await app.register(async function routes(f) { route(f); });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app.server;
 }
@@ -76,6 +88,7 @@ async function promClientKoaMiddleware() {
 }
 
 async function koaServer(variant) {
+  await preload('koa', variant);
   const { default: Koa } = await import('koa');
   const routerModule = await import('@koa/router');
   const Router = routerModule.Router ?? routerModule.default;
@@ -96,8 +109,19 @@ async function koaServer(variant) {
   });
 }
 
+/** The modules any variant of the framework's benchmark loads, loaded by every variant alike. */
+const MODULES = {
+  express: ['@meterline/express', 'express-prom-bundle'],
+  fastify: ['@meterline/fastify', 'fastify-metrics'],
+  koa: ['@meterline/koa', 'prom-client'],
+};
+async function preload(framework, variant) {
+  if (variant === 'minimal') return;
+  for (const name of MODULES[framework]) await import(name);
+}
+
 export const FRAMEWORKS = ['express', 'fastify', 'koa'];
-export const VARIANTS = ['bare', 'meterline', 'alternative'];
+export const VARIANTS = ['bare', 'meterline', 'alternative', 'minimal'];
 const builders = { express: expressServer, fastify: fastifyServer, koa: koaServer };
 
 /** Build and start one app on 127.0.0.1 (any free port); resolves to its node:http server. */

@@ -5,6 +5,8 @@
  *   npm run bench -- --quick           smoke run (well under a minute); exits 1 only if an instrumented
  *                                      variant does not work, never on timing
  *   flags: --rounds N --duration S --warmup S --connections N --only express[,koa] --skip-extra
+ *          --minimal   also run each framework's minimal bare app (nothing preloaded, no plugin loading), the
+ *                      baseline that shows the V8 effect described in apps.mjs and bench/RESULTS.md
  *
  * Every server is a fresh child process per round, pinned to CPU 1; the load generator (autocannon) runs in
  * another process pinned to CPU 0. Rounds are interleaved (A B C A B C ...) so that machine noise hits every
@@ -30,6 +32,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     only: { type: 'string' },
     'skip-extra': { type: 'boolean', default: false },
+    minimal: { type: 'boolean', default: false },
   },
 });
 
@@ -51,7 +54,7 @@ const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
 type Framework = 'express' | 'fastify' | 'koa';
-type Variant = 'bare' | 'meterline' | 'alternative';
+type Variant = 'bare' | 'meterline' | 'alternative' | 'minimal';
 const ALL_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
 const ALTERNATIVE: Record<Framework, string> = {
   express: 'express-prom-bundle',
@@ -80,6 +83,7 @@ interface Case {
 const cases: Case[] = [];
 for (const framework of frameworks) {
   const variants: Variant[] = ['bare', 'meterline', 'alternative'];
+  if (flags.minimal === true) variants.push('minimal');
   for (const variant of variants) {
     if (variant === 'meterline' && !adapterBuilt(framework)) {
       notes.push(`@meterline/${framework} is not built (packages/${framework}/dist missing): its variant was skipped`);
@@ -178,12 +182,12 @@ const EXPECTED: Record<Framework, Record<'meterline' | 'alternative', { name: st
 };
 
 async function checkMetrics(c: Case, port: number, served: number): Promise<string | undefined> {
-  if (c.variant === 'bare') return undefined;
+  if (c.variant === 'bare' || c.variant === 'minimal') return undefined;
   await new Promise((r) => setTimeout(r, 100));
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();
   if (res.status !== 200) return `/metrics answered ${res.status}`;
-  const { name, match } = EXPECTED[c.framework][c.variant];
+  const { name, match } = EXPECTED[c.framework][c.variant as 'meterline' | 'alternative'];
   const counted = sumSamples(text, name, match);
   // at most one request per connection was still in flight when each of the two load runs stopped
   if (counted < served || counted > served + 2 * connections) {
@@ -273,7 +277,12 @@ async function throughput(): Promise<boolean> {
       bare === undefined ? NaN : median(list.map((s, i) => pick(s) / pick(bare[i])));
     const cpu = median(list.map((s) => s.cpuPerRequest));
     const cpuBare = bare === undefined ? NaN : median(bare.map((s) => s.cpuPerRequest));
-    const name = c.variant === 'bare' ? 'bare' : c.variant === 'meterline' ? 'meterline' : ALTERNATIVE[c.framework];
+    const name =
+      c.variant === 'bare' || c.variant === 'meterline'
+        ? c.variant
+        : c.variant === 'minimal'
+          ? 'bare, minimal process'
+          : ALTERNATIVE[c.framework];
     const row = [
       c.framework,
       name,
