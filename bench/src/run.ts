@@ -47,7 +47,7 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 }
 
 const quick = flags.quick === true;
-const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
+const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 6));
 const duration = positive('duration', flags.duration, quick ? 1 : 3);
 const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 1);
 const connections = Math.round(positive('connections', flags.connections, 50));
@@ -236,6 +236,20 @@ const median = (xs: number[]): number => {
 const key = (c: Case) => `${c.framework}:${c.variant}`;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
+/**
+ * The order of one round: each framework's variants rotated by the round number, so that every variant takes every
+ * position in turn. The position in a round matters on these machines (the first variant of a round measured up
+ * to ~10 % faster than the last one running the very same app), and a fixed order would hand that to one variant.
+ */
+function roundOrder(round: number): Case[] {
+  const order: Case[] = [];
+  for (const framework of frameworks) {
+    const own = cases.filter((c) => c.framework === framework);
+    for (let i = 0; i < own.length; i++) order.push(own[(i + round) % own.length]);
+  }
+  return order;
+}
+
 async function throughput(): Promise<boolean> {
   const samples = new Map<string, Sample[]>();
   const problems: string[] = [];
@@ -245,7 +259,7 @@ async function throughput(): Promise<boolean> {
       `${pin ? 'server on CPU 1, load on CPU 0' : 'not pinned (taskset or a second CPU missing)'}; about ${Math.ceil((perRound * rounds) / 60)} min`,
   );
   for (let round = 0; round < rounds; round++) {
-    for (const c of cases) {
+    for (const c of roundOrder(round)) {
       let s: Sample;
       try {
         s = await runCase(c);

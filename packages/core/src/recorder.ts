@@ -24,6 +24,10 @@ export class RequestState {
   pending: boolean;
   /** a call of the response's `end()` has returned (the response's `writableEnded`, kept here to read it once) */
   ended = false;
+  /** the response's status code, read right after its `end()` returned (0: not ended yet) */
+  status = 0;
+  /** the response emitted 'finish' (everything was handed to the socket): a 'close' then is not an abort */
+  finished = false;
   /** the adapter that measures this request */
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
@@ -49,6 +53,41 @@ export class RequestState {
 }
 
 export const kState: unique symbol = Symbol.for('meterline.request.state') as any;
+
+/**
+ * The responses measured most recently and their states, searched by identity before reading `res[kState]`.
+ * Express gives every response a V8 map of its own, so a property read on a response that V8 has not seen on
+ * that map yet misses every inline and stub cache and looks the property up in the runtime (~0.5 µs); the
+ * 'finish' and 'close' of a response usually come while it is still among the last few started, and a scan of a
+ * few identities is far cheaper. Entries are cleared when the request is counted, so nothing is retained.
+ */
+const RECENT = 16;
+const recentRes: (object | undefined)[] = new Array(RECENT).fill(undefined);
+const recentState: (RequestState | undefined)[] = new Array(RECENT).fill(undefined);
+let recentNext = 0;
+
+function remember(res: object, state: RequestState): void {
+  recentRes[recentNext] = res;
+  recentState[recentNext] = state;
+  recentNext = (recentNext + 1) & (RECENT - 1);
+}
+
+/** The state kept for a response (measured or pending), or undefined. */
+function lookup(res: object): RequestState | undefined {
+  if (res === lastRes) return lastState;
+  for (let i = 0; i < RECENT; i++) if (recentRes[i] === res) return recentState[i];
+  return (res as WithState)[kState];
+}
+
+function forget(res: object): void {
+  for (let i = 0; i < RECENT; i++) {
+    if (recentRes[i] === res) {
+      recentRes[i] = undefined;
+      recentState[i] = undefined;
+      return;
+    }
+  }
+}
 const kConnection: unique symbol = Symbol.for('meterline.socket.group') as any;
 const kConnectionStart: unique symbol = Symbol.for('meterline.socket.start') as any;
 const kServerTracked: unique symbol = Symbol.for('meterline.server.tracked') as any;
@@ -57,18 +96,16 @@ const kPatched: unique symbol = Symbol.for('meterline.patched') as any;
 type WithState = { [kState]?: RequestState };
 
 /**
- * The response whose measurement started last and its state (until it is counted). Express gives every response a
- * map of its own, so each `res[kState]` read misses V8's caches; the router hooks and the `end()` patch usually
- * run for the response that started last, and an identity check answers them without the read. Always equal to
- * `lastRes[kState]`: a started state is never replaced.
+ * The response whose measurement started last and its state (until it is counted). The router hooks and the
+ * `end()` patch usually run for the response that started last, and an identity check answers them without the
+ * lookup. Always equal to `lastRes[kState]`: a started state is never replaced.
  */
 let lastRes: object | undefined;
 let lastState: RequestState | undefined;
 
 /** The state of a request being measured, or undefined. */
 export function stateOf(res: ServerResponse | IncomingMessage): RequestState | undefined {
-  if (res === lastRes) return lastState;
-  const state = (res as WithState)[kState];
+  const state = lookup(res);
   return state === undefined || state.pending ? undefined : state;
 }
 
@@ -111,7 +148,7 @@ export class RequestRecorder {
   /** Begin measuring a request. Idempotent; never throws. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (res === lastRes) return lastState;
-    const existing = (res as WithState)[kState];
+    const existing = lookup(res);
     if (existing !== undefined && !existing.pending) return existing;
     try {
       let state: RequestState;
@@ -130,6 +167,7 @@ export class RequestRecorder {
         (res as WithState)[kState] = state;
         (req as WithState)[kState] = state;
       }
+      if (existing === undefined) remember(res, state);
       lastRes = res;
       lastState = state;
       this.store.active[state.method * 2 + state.scheme]++;
@@ -180,6 +218,7 @@ export class RequestRecorder {
     if (state.done) return;
     state.done = true;
     if (state === lastState) lastRes = lastState = undefined;
+    forget(res);
     if (state.beforeFinish !== undefined) {
       try {
         state.beforeFinish(state);
@@ -193,9 +232,9 @@ export class RequestRecorder {
     const duration = (performance.now() - state.start) / 1000;
     // each read of res is a cache miss in frameworks that give every response its own map: read each once;
     // a returned end() has sent the headers
-    const status = state.ended || res.headersSent ? res.statusCode : 0;
+    const status = state.status !== 0 ? state.status : state.ended || res.headersSent ? res.statusCode : 0;
     let errorType: string | undefined;
-    if (!res.writableFinished) errorType = ERROR_ABORTED;
+    if (!state.finished && !res.writableFinished) errorType = ERROR_ABORTED;
     else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
     const route = state.route === undefined ? store.noRoute : state.route;
     const code = status > 0 && status < 1000 ? status : 0;
@@ -224,6 +263,7 @@ function reserveState(recorder: RequestRecorder, req: IncomingMessage, res: Serv
     const state = newState(recorder, req, true);
     (req as WithState)[kState] = state;
     (res as WithState)[kState] = state;
+    remember(res, state);
   }
 }
 
@@ -271,8 +311,14 @@ function installPatches(): void {
   const originalEmit = resProto.emit;
   resProto.emit = function meterlineEmit(this: any, type: unknown) {
     if (type === 'close') {
-      const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
-      if (state !== undefined && !state.done) onResponseClose(this, state);
+      const state = lookup(this);
+      if (state !== undefined) {
+        if (!state.done) onResponseClose(this, state);
+        else forget(this); // reserved, never measured (the metrics path, an excluded request)
+      }
+    } else if (type === 'finish') {
+      const state = lookup(this);
+      if (state !== undefined) state.finished = true;
     }
     return originalEmit.apply(this, arguments);
   };
@@ -280,12 +326,12 @@ function installPatches(): void {
   const originalEnd = resProto.end;
   resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const result = originalWrite.apply(this, arguments);
-    const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
+    const state = this === lastRes ? lastState : lookup(this);
     if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
-    const state = this === lastRes ? lastState : (this[kState] as RequestState | undefined);
+    const state = this === lastRes ? lastState : lookup(this);
     // `ended` stands for writableEnded (read once per response instead of per call): set before the first end()
     // runs, so nothing is counted twice, and cleared again if that end() throws
     if (state === undefined || state.ended) return originalEnd.apply(this, arguments);
@@ -297,6 +343,8 @@ function installPatches(): void {
       state.ended = false;
       throw err;
     }
+    // read here, right after the framework and Node have read it, rather than at 'close'
+    state.status = this.statusCode;
     if (typeof chunk !== 'function' && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };

@@ -1,0 +1,31 @@
+// One Fastify app for the V8-effect experiment: `node server.mjs <load>,<setup>`, no metrics code runs.
+//   load:  none | sdk (import @opentelemetry/sdk-metrics) | typescript (import typescript)
+//   setup: root (route on the root instance) | plugin (route inside a registered plugin) | after (await app.after())
+import Fastify from 'fastify';
+
+const [load, setup] = process.argv[2].split(',');
+if (load === 'sdk') await import('@opentelemetry/sdk-metrics');
+else if (load === 'typescript') await import('typescript');
+else if (load !== 'none') throw new Error(`unknown load ${load}`);
+
+const app = Fastify({ logger: false });
+const route = (f) => f.get('/users/:id', async (request) => ({ id: request.params.id, name: 'Ada Lovelace', role: 'admin' }));
+if (setup === 'root') route(app);
+else if (setup === 'plugin') await app.register(async (f) => route(f));
+else if (setup === 'after') {
+  await app.after();
+  route(app);
+} else throw new Error(`unknown setup ${setup}`);
+await app.listen({ port: 0, host: '127.0.0.1' });
+
+let mark = process.cpuUsage();
+process.on('message', (m) => {
+  if (m === 'mark') {
+    mark = process.cpuUsage();
+    process.send({ type: 'marked' });
+  } else if (m === 'report') {
+    const used = process.cpuUsage(mark);
+    process.send({ type: 'report', cpuMicros: used.user + used.system });
+  } else if (m === 'exit') process.exit(0);
+});
+process.send({ type: 'listening', port: app.server.address().port });
