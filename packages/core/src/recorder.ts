@@ -28,6 +28,8 @@ export class RequestState {
   status = 0;
   /** the response emitted 'finish' (everything was handed to the socket): a 'close' then is not an abort */
   finished = false;
+  /** the response is among the recently started ones searched by identity (see `lookup`) */
+  remembered = false;
   /** the adapter that measures this request */
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
@@ -55,11 +57,12 @@ export class RequestState {
 export const kState: unique symbol = Symbol.for('meterline.request.state') as any;
 
 /**
- * The responses measured most recently and their states, searched by identity before reading `res[kState]`.
- * Express gives every response a V8 map of its own, so a property read on a response that V8 has not seen on
- * that map yet misses every inline and stub cache and looks the property up in the runtime (~0.5 µs); the
- * 'finish' and 'close' of a response usually come while it is still among the last few started, and a scan of a
- * few identities is far cheaper. Entries are cleared when the request is counted, so nothing is retained.
+ * The responses measured most recently whose prototype was swapped (Express does it for every response), searched
+ * by identity before reading `res[kState]`. Such a response gets a V8 map of its own, so a property read on it
+ * that V8 has not seen on that map yet misses every inline and stub cache and looks the property up in the runtime
+ * (~0.5 µs); its 'finish' and 'close' usually come while it is still among the last few started, and a scan of a
+ * few identities is far cheaper. Responses with Node's prototype share their map and are left out (keeping them
+ * here measured slower than the property read). Entries are cleared when the request is counted.
  */
 const RECENT = 16;
 const recentRes: (object | undefined)[] = new Array(RECENT).fill(undefined);
@@ -72,10 +75,15 @@ function remember(res: object, state: RequestState): void {
   recentNext = (recentNext + 1) & (RECENT - 1);
 }
 
-/** The state kept for a response (measured or pending), or undefined. */
+/**
+ * The state kept for a response (measured or pending), or undefined. A response that still has Node's prototype
+ * shares its map with the others, and its property is read fast; the scan is for the others (Express swaps it).
+ */
 function lookup(res: object): RequestState | undefined {
   if (res === lastRes) return lastState;
-  for (let i = 0; i < RECENT; i++) if (recentRes[i] === res) return recentState[i];
+  if (Object.getPrototypeOf(res) !== ServerResponse.prototype) {
+    for (let i = 0; i < RECENT; i++) if (recentRes[i] === res) return recentState[i];
+  }
   return (res as WithState)[kState];
 }
 
@@ -167,7 +175,10 @@ export class RequestRecorder {
         (res as WithState)[kState] = state;
         (req as WithState)[kState] = state;
       }
-      if (existing === undefined) remember(res, state);
+      if (Object.getPrototypeOf(res) !== ServerResponse.prototype) {
+        remember(res, state);
+        state.remembered = true;
+      }
       lastRes = res;
       lastState = state;
       this.store.active[state.method * 2 + state.scheme]++;
@@ -218,7 +229,7 @@ export class RequestRecorder {
     if (state.done) return;
     state.done = true;
     if (state === lastState) lastRes = lastState = undefined;
-    forget(res);
+    if (state.remembered) forget(res);
     if (state.beforeFinish !== undefined) {
       try {
         state.beforeFinish(state);
@@ -263,7 +274,6 @@ function reserveState(recorder: RequestRecorder, req: IncomingMessage, res: Serv
     const state = newState(recorder, req, true);
     (req as WithState)[kState] = state;
     (res as WithState)[kState] = state;
-    remember(res, state);
   }
 }
 
@@ -312,10 +322,7 @@ function installPatches(): void {
   resProto.emit = function meterlineEmit(this: any, type: unknown) {
     if (type === 'close') {
       const state = lookup(this);
-      if (state !== undefined) {
-        if (!state.done) onResponseClose(this, state);
-        else forget(this); // reserved, never measured (the metrics path, an excluded request)
-      }
+      if (state !== undefined && !state.done) onResponseClose(this, state);
     } else if (type === 'finish') {
       const state = lookup(this);
       if (state !== undefined) state.finished = true;
