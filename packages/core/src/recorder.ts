@@ -81,6 +81,7 @@ function remember(res: object, state: RequestState): void {
  */
 function lookup(res: object): RequestState | undefined {
   if (res === lastRes) return lastState;
+  if (res === reservedRes) return reservedState;
   if (Object.getPrototypeOf(res) !== ServerResponse.prototype) {
     for (let i = 0; i < RECENT; i++) if (recentRes[i] === res) return recentState[i];
   }
@@ -110,6 +111,12 @@ type WithState = { [kState]?: RequestState };
  */
 let lastRes: object | undefined;
 let lastState: RequestState | undefined;
+/**
+ * The response reserved last by a server's first 'request' listener and its pending state, until `start()` takes
+ * it: the framework's handler runs right after that listener, so `start()` finds the state without reading it.
+ */
+let reservedRes: object | undefined;
+let reservedState: RequestState | undefined;
 
 /** The state of a request being measured, or undefined. */
 export function stateOf(res: ServerResponse | IncomingMessage): RequestState | undefined {
@@ -157,6 +164,7 @@ export class RequestRecorder {
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
     if (res === lastRes) return lastState;
     const existing = lookup(res);
+    if (res === reservedRes) reservedRes = reservedState = undefined;
     if (existing !== undefined && !existing.pending) return existing;
     try {
       let state: RequestState;
@@ -274,6 +282,8 @@ function reserveState(recorder: RequestRecorder, req: IncomingMessage, res: Serv
     const state = newState(recorder, req, true);
     (req as WithState)[kState] = state;
     (res as WithState)[kState] = state;
+    reservedRes = res;
+    reservedState = state;
   }
 }
 
@@ -321,6 +331,7 @@ function installPatches(): void {
   const originalEmit = resProto.emit;
   resProto.emit = function meterlineEmit(this: any, type: unknown) {
     if (type === 'close') {
+      if (this === reservedRes) reservedRes = reservedState = undefined; // reserved, never measured
       const state = lookup(this);
       if (state !== undefined && !state.done) onResponseClose(this, state);
     } else if (type === 'finish') {

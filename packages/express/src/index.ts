@@ -87,7 +87,8 @@ function onMount(state: RequestState, layer: Layer, req: Request): void {
 
 function onRoute(adapter: AdapterCore, state: RequestState, layer: Layer, req: Request): void {
   const route = layer.route as Route;
-  const prefix = currentPrefix(state, req.baseUrl);
+  // req.baseUrl is read only inside a mounted router (every read of Express's req is a cache miss)
+  const prefix = state.scratch === undefined ? '' : currentPrefix(state, req.baseUrl);
   if (prefix === '' && typeof route.path === 'string') {
     // the common case: a top-level route with one path; cache its key on the route itself
     const cached = route[kRouteKey];
