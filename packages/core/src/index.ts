@@ -18,7 +18,7 @@ export {
 } from './handler.js';
 export { AdapterCore, COMMON_OPTION_KEYS, type CommonOptions } from './adapter.js';
 export { RequestRecorder, RequestState, stateOf, errorTypeOf } from './recorder.js';
-export { HttpStore, RouteKey, Series } from './store.js';
+export { HttpStore, RouteKey, Series, METHOD_NAMES } from './store.js';
 export { serialize } from './serializer.js';
 export { AttributeGuard, type AttributesCallback } from './attributes.js';
 export { prometheusName, labelName } from './naming.js';

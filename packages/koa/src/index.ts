@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { AdapterCore, reportOnce, type CommonOptions, type RequestState } from '@meterline/core';
+import { AdapterCore, METHOD_NAMES, reportOnce, type CommonOptions, type RequestState } from '@meterline/core';
 
 /** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
 export type KoaMetricsOptions = CommonOptions;
@@ -39,7 +39,8 @@ function resolveRoute(adapter: AdapterCore, state: RequestState, ctx: RoutedCont
   if (matched === undefined || matched.length === 0) return;
   const last = ctx._matchedRoute;
   if (last === undefined) return;
-  const method = ctx.method;
+  // the method as read when the request arrived (Koa's ctx.method goes through two getters)
+  const method = METHOD_NAMES[state.method];
   let first: RouterLayer | undefined;
   for (let i = 0; i < matched.length; i++) {
     const layer = matched[i];
@@ -71,7 +72,10 @@ function beforeFinish(state: RequestState): void {
  */
 export function metrics(options: KoaMetricsOptions = {}): Middleware {
   const adapter = new AdapterCore('@meterline/koa metrics()', options);
-  return async function meterlineMiddleware(ctx: Context, next: Next): Promise<void> {
+  // Not an async function: the route is resolved when the response closes (`beforeFinish`, which also covers
+  // aborted requests), so the only thing to do after the downstream middleware is to see an error pass through,
+  // and a rejection handler does that without an async function's promise, await and resumption per request.
+  return function meterlineMiddleware(ctx: Context, next: Next): Promise<void> {
     const req = ctx.req;
     const res = ctx.res;
     let state: RequestState | undefined;
@@ -79,7 +83,7 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
       if (adapter.isMetricsRequest(req.url)) {
         ctx.respond = false;
         adapter.serveMetrics(req, res);
-        return;
+        return Promise.resolve();
       }
       state = adapter.start(req, res);
       // a request another meterline middleware measures (or one not measured) is left alone
@@ -93,21 +97,19 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
       state = undefined;
     }
     if (state === undefined) return next();
+    const measured = state;
+    let downstream: Promise<void>;
     try {
-      await next();
+      downstream = next();
     } catch (err) {
-      adapter.setError(state, err);
+      adapter.setError(measured, err);
       throw err;
-    } finally {
-      if (state.scratch !== undefined) {
-        state.scratch = undefined;
-        try {
-          resolveRoute(adapter, state, ctx as unknown as RoutedContext);
-        } catch (err) {
-          reportOnce('koa route', err);
-        }
-      }
     }
+    if (downstream === null || typeof (downstream as { then?: unknown })?.then !== 'function') return downstream;
+    return downstream.then(undefined, (err: unknown) => {
+      adapter.setError(measured, err);
+      throw err;
+    });
   };
 }
 
