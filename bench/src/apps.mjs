@@ -44,7 +44,10 @@ async function fastifyServer(variant) {
     await app.register(mod.default?.default ?? mod.default, { endpoint: '/metrics' });
   }
   if (variant === 'minimal') route(app);
-  else await app.register(async function routes(f) { route(f); });
+  else
+    await app.register(async function routes(f) {
+      route(f);
+    });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return app.server;
 }
@@ -67,7 +70,11 @@ async function promClientKoaMiddleware() {
     labelNames,
     registers: [registry],
   });
-  const inFlight = new Gauge({ name: 'http_requests_in_flight', help: 'In-flight HTTP requests.', registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'In-flight HTTP requests.',
+    registers: [registry],
+  });
   return async function promClientMetrics(ctx, next) {
     if (ctx.path === '/metrics') {
       ctx.type = registry.contentType;

@@ -86,7 +86,9 @@ for (const framework of frameworks) {
   if (flags.minimal === true) variants.push('minimal');
   for (const variant of variants) {
     if (variant === 'meterline' && !adapterBuilt(framework)) {
-      notes.push(`@meterline/${framework} is not built (packages/${framework}/dist missing): its variant was skipped`);
+      notes.push(
+        `@meterline/${framework} is not built (packages/${framework}/dist missing): its variant was skipped`,
+      );
       continue;
     }
     cases.push({ framework, variant });
@@ -131,7 +133,11 @@ function runNode(cpu: number, args: string[], timeoutMs: number): Promise<string
 }
 
 async function load(port: number, seconds: number): Promise<LoadResult> {
-  const out = await runNode(0, ['load.mjs', `http://127.0.0.1:${port}/users/42`, String(connections), String(seconds)], (seconds + 30) * 1000);
+  const out = await runNode(
+    0,
+    ['load.mjs', `http://127.0.0.1:${port}/users/42`, String(connections), String(seconds)],
+    (seconds + 30) * 1000,
+  );
   return JSON.parse(out.trim().split('\n').pop() as string) as LoadResult;
 }
 
@@ -301,9 +307,19 @@ async function throughput(): Promise<boolean> {
       c.framework,
       name,
       fmt(median(list.map((s) => s.rps))),
-      c.variant === 'bare' ? '1' : fmt(ratio((s) => s.rps), 3),
+      c.variant === 'bare'
+        ? '1'
+        : fmt(
+            ratio((s) => s.rps),
+            3,
+          ),
       fmt(median(list.map((s) => s.p99)), 2),
-      c.variant === 'bare' ? '1' : fmt(ratio((s) => s.p99), 3),
+      c.variant === 'bare'
+        ? '1'
+        : fmt(
+            ratio((s) => s.p99),
+            3,
+          ),
       fmt(cpu, 1),
       c.variant === 'bare' ? '-' : fmt(cpu - cpuBare, 1),
     ];
@@ -318,13 +334,26 @@ async function throughput(): Promise<boolean> {
 
 async function scrapeCost(): Promise<boolean> {
   const table = new Table({
-    head: ['sample lines', 'series', 'collect+serialise ms', 'µs/line', 'GET ms', 'GET gzip ms', 'max loop block ms', 'bytes / gzip'],
+    head: [
+      'sample lines',
+      'series',
+      'collect+serialise ms',
+      'µs/line',
+      'GET ms',
+      'GET gzip ms',
+      'max loop block ms',
+      'bytes / gzip',
+    ],
     style: { head: [], border: [] },
   });
   let ok = true;
   for (const lines of [1000, 10000]) {
     try {
-      const out = await runNode(1, ['--expose-gc', 'scrape-cost.mjs', String(lines), quick ? '5' : '20'], 120_000);
+      const out = await runNode(
+        1,
+        ['--expose-gc', 'scrape-cost.mjs', String(lines), quick ? '5' : '20'],
+        120_000,
+      );
       const r = JSON.parse(out.trim());
       table.push([
         r.lines,
@@ -348,7 +377,14 @@ async function scrapeCost(): Promise<boolean> {
 
 async function cardinality(): Promise<boolean> {
   const table = new Table({
-    head: ['framework', 'random-path requests', 'statuses', 'series before', 'series after', 'heap growth after GC'],
+    head: [
+      'framework',
+      'random-path requests',
+      'statuses',
+      'series before',
+      'series after',
+      'heap growth after GC',
+    ],
     style: { head: [], border: [] },
   });
   let ok = true;
@@ -359,12 +395,20 @@ async function cardinality(): Promise<boolean> {
       const out = await runNode(1, ['--expose-gc', 'cardinality.mjs', framework, String(requests)], 180_000);
       const r = JSON.parse(out.trim());
       const growthKiB = r.heapGrowth / 1024;
-      table.push([framework, r.requests, JSON.stringify(r.statuses), r.seriesBefore, r.seriesAfter, `${fmt(growthKiB)} KiB`]);
+      table.push([
+        framework,
+        r.requests,
+        JSON.stringify(r.statuses),
+        r.seriesBefore,
+        r.seriesAfter,
+        `${fmt(growthKiB)} KiB`,
+      ]);
       if (r.seriesAfter !== r.seriesBefore) {
         ok = false;
         console.log(`PROBLEM ${framework}: random paths created ${r.seriesAfter - r.seriesBefore} series`);
       }
-      if (growthKiB > 1024) console.log(`NOTE ${framework}: heap grew ${fmt(growthKiB)} KiB (bound 1024 KiB)`);
+      if (growthKiB > 1024)
+        console.log(`NOTE ${framework}: heap grew ${fmt(growthKiB)} KiB (bound 1024 KiB)`);
     } catch (err) {
       ok = false;
       console.log(`PROBLEM cardinality ${framework}: ${(err as Error).message}`);

@@ -11,7 +11,9 @@ import autocannon from 'autocannon';
 import Table from 'cli-table3';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, duration: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '4' }, duration: { type: 'string', default: '4' } },
+});
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
 const VARIANTS = ['none,root', 'none,plugin', 'sdk,root', 'sdk,plugin', 'typescript,plugin', 'sdk,after'];
@@ -30,7 +32,9 @@ function message(child, type) {
 }
 const drive = (port, seconds, connections) =>
   new Promise((resolve, reject) =>
-    autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections, duration: seconds }, (err, r) => (err ? reject(err) : resolve(r))),
+    autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections, duration: seconds }, (err, r) =>
+      err ? reject(err) : resolve(r),
+    ),
   );
 
 const samples = new Map(VARIANTS.map((v) => [v, []]));
@@ -40,7 +44,9 @@ for (let round = 0; round < rounds; round++) {
   for (const variant of order) {
     const argv = [join(here, 'server.mjs'), variant];
     const child = pin
-      ? spawn('taskset', ['-c', '1', process.execPath, ...argv], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      ? spawn('taskset', ['-c', '1', process.execPath, ...argv], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
       : spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     servers.push({ variant, child, port: (await message(child, 'listening')).port });
   }
@@ -55,15 +61,26 @@ for (let round = 0; round < rounds; round++) {
     samples.get(s.variant).push(cpuMicros / Math.max(1, results[i]['2xx']));
     s.child.send('exit');
   }
-  console.log(`round ${round + 1}/${rounds}: ` + VARIANTS.map((v) => `${v} ${samples.get(v)[round].toFixed(1)}`).join('  '));
+  console.log(
+    `round ${round + 1}/${rounds}: ` +
+      VARIANTS.map((v) => `${v} ${samples.get(v)[round].toFixed(1)}`).join('  '),
+  );
 }
 const signed = (n) => (n >= 0 ? '+' : '') + n.toFixed(1);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = samples.get(VARIANTS[0]);
-const table = new Table({ head: ['loaded', 'routes', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'], style: { head: [], border: [] } });
+const table = new Table({
+  head: ['loaded', 'routes', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'],
+  style: { head: [], border: [] },
+});
 for (const v of VARIANTS) {
   const [load, setup] = v.split(',');
   const list = samples.get(v);
-  table.push([load, setup, median(list).toFixed(1), v === VARIANTS[0] ? '-' : signed(median(list.map((x, i) => x - base[i])))]);
+  table.push([
+    load,
+    setup,
+    median(list).toFixed(1),
+    v === VARIANTS[0] ? '-' : signed(median(list.map((x, i) => x - base[i]))),
+  ]);
 }
 console.log(table.toString());

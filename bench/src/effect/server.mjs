@@ -9,7 +9,8 @@ else if (load === 'typescript') await import('typescript');
 else if (load !== 'none') throw new Error(`unknown load ${load}`);
 
 const app = Fastify({ logger: false });
-const route = (f) => f.get('/users/:id', async (request) => ({ id: request.params.id, name: 'Ada Lovelace', role: 'admin' }));
+const route = (f) =>
+  f.get('/users/:id', async (request) => ({ id: request.params.id, name: 'Ada Lovelace', role: 'admin' }));
 if (setup === 'root') route(app);
 else if (setup === 'plugin') await app.register(async (f) => route(f));
 else if (setup === 'after') {

@@ -3,7 +3,14 @@ import type { Server, Socket } from 'node:net';
 import { ERROR_ABORTED, OTHER_METHOD } from './constants.js';
 import { reportOnce } from './report.js';
 import type { AttributeGuard } from './attributes.js';
-import { HttpStore, METHOD_INDEX, OTHER_INDEX, PROTOCOL_INDEX, type PortGroup, type RouteKey } from './store.js';
+import {
+  HttpStore,
+  METHOD_INDEX,
+  OTHER_INDEX,
+  PROTOCOL_INDEX,
+  type PortGroup,
+  type RouteKey,
+} from './store.js';
 
 /**
  * Per-request state, one small object per request, kept on both `req` and `res` under a registered symbol
@@ -131,7 +138,15 @@ function newState(recorder: RequestRecorder, req: IncomingMessage, pending: bool
   const method = m === undefined ? OTHER_INDEX : m;
   const scheme = socket !== null && (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
   const p = PROTOCOL_INDEX[req.httpVersion];
-  return new RequestState(recorder, pending ? 0 : performance.now(), method, scheme, p === undefined ? 3 : p, socket, pending);
+  return new RequestState(
+    recorder,
+    pending ? 0 : performance.now(),
+    method,
+    scheme,
+    p === undefined ? 3 : p,
+    socket,
+    pending,
+  );
 }
 
 const STATUS_STRINGS: string[] = [];
@@ -254,7 +269,8 @@ export class RequestRecorder {
     const status = state.status !== 0 ? state.status : state.ended || res.headersSent ? res.statusCode : 0;
     let errorType: string | undefined;
     if (!state.finished && !res.writableFinished) errorType = ERROR_ABORTED;
-    else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
+    else if (status >= 500)
+      errorType = state.error !== undefined ? errorTypeOf(state.error) : STATUS_STRINGS[status];
     const route = state.route === undefined ? store.noRoute : state.route;
     const code = status > 0 && status < 1000 ? status : 0;
     const guard = (state.owner as { attributeGuard?: AttributeGuard } | undefined)?.attributeGuard;
@@ -363,7 +379,8 @@ function installPatches(): void {
     }
     // read here, right after the framework and Node have read it, rather than at 'close'
     state.status = this.statusCode;
-    if (typeof chunk !== 'function' && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
+    if (typeof chunk !== 'function' && this._hasBody !== false)
+      state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   const reqProto = IncomingMessage.prototype as any;

@@ -1,7 +1,14 @@
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RequestState, type RouteKey } from '@meterline/core';
+import {
+  AdapterCore,
+  reportOnce,
+  stateOf,
+  type CommonOptions,
+  type RequestState,
+  type RouteKey,
+} from '@meterline/core';
 
 /** Options of the Express middleware: everything core accepts (see `@meterline/core`). */
 export type ExpressMetricsOptions = CommonOptions;
@@ -104,7 +111,7 @@ function onRoute(adapter: AdapterCore, state: RequestState, layer: Layer, req: R
     route[kRouteKey] = { adapter, key: state.excluded ? null : (state.route as RouteKey) };
     return;
   }
-  const pattern = Array.isArray(route.path) ? matchedPattern(req) ?? route.path : route.path;
+  const pattern = Array.isArray(route.path) ? (matchedPattern(req) ?? route.path) : route.path;
   adapter.setRoute(state, joinTemplate(prefix, patternString(pattern)));
 }
 
@@ -148,14 +155,20 @@ function patchRouter(): void {
   };
 
   const originalHandleRequest = layerProto.handleRequest;
-  layerProto.handleRequest = function meterlineHandleRequest(this: Layer, req: Request, res: Response, next: unknown) {
+  layerProto.handleRequest = function meterlineHandleRequest(
+    this: Layer,
+    req: Request,
+    res: Response,
+    next: unknown,
+  ) {
     const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined) {
       try {
         const adapter = ownerOf(state);
         if (adapter !== undefined) {
           if (this.route !== undefined) onRoute(adapter, state, this, req);
-          else if (this.slash !== true && this.rawPath !== '/' && this.rawPath !== undefined) onMount(state, this, req);
+          else if (this.slash !== true && this.rawPath !== '/' && this.rawPath !== undefined)
+            onMount(state, this, req);
         }
       } catch (err) {
         reportOnce('express route tracking', err);
@@ -165,7 +178,13 @@ function patchRouter(): void {
   };
 
   const originalHandleError = layerProto.handleError;
-  layerProto.handleError = function meterlineHandleError(this: Layer, error: unknown, req: Request, res: Response, next: unknown) {
+  layerProto.handleError = function meterlineHandleError(
+    this: Layer,
+    error: unknown,
+    req: Request,
+    res: Response,
+    next: unknown,
+  ) {
     const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined && error !== 'route' && error !== 'router') {
       const adapter = ownerOf(state);
@@ -181,9 +200,12 @@ function ensureErrorLayer(router: RouterLike, originalUse: (...args: unknown[]) 
   let layer = router[kErrorLayer];
   if (layer !== undefined && stack[stack.length - 1] === layer) return;
   if (layer === undefined) {
-    originalUse.call(router, function meterlineErrors(err: unknown, _req: unknown, _res: unknown, next: NextFunction) {
-      next(err);
-    });
+    originalUse.call(
+      router,
+      function meterlineErrors(err: unknown, _req: unknown, _res: unknown, next: NextFunction) {
+        next(err);
+      },
+    );
     layer = stack.pop() as Layer;
     router[kErrorLayer] = layer;
   } else {

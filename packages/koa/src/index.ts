@@ -1,5 +1,11 @@
 import type { Context, Middleware, Next } from 'koa';
-import { AdapterCore, METHOD_NAMES, reportOnce, type CommonOptions, type RequestState } from '@meterline/core';
+import {
+  AdapterCore,
+  METHOD_NAMES,
+  reportOnce,
+  type CommonOptions,
+  type RequestState,
+} from '@meterline/core';
 
 /** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
 export type KoaMetricsOptions = CommonOptions;
@@ -105,7 +111,8 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
       adapter.setError(measured, err);
       throw err;
     }
-    if (downstream === null || typeof (downstream as { then?: unknown })?.then !== 'function') return downstream;
+    if (downstream === null || typeof (downstream as { then?: unknown })?.then !== 'function')
+      return downstream;
     return downstream.then(undefined, (err: unknown) => {
       adapter.setError(measured, err);
       throw err;
