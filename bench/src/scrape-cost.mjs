@@ -1,8 +1,13 @@
 // Cost of serving /metrics with N sample lines: `node --expose-gc scrape-cost.mjs <lines> <runs>`.
 // Fills meterline's store with request series until the exposition has about N sample lines, serves the shared
-// handler on a real loopback server and times full GETs (plain and gzip), the collect+serialise step alone,
-// and the longest event-loop block while scraping. Prints one JSON line.
-import { createServer, Agent, request } from 'node:http';
+// handler on a real loopback server and times full GETs (plain and gzip) from a scraper process on the other CPU,
+// the collect+serialise step alone, and the server's longest event-loop block while scraped. Prints one JSON line.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createMetricsHandler, getMeterline } from '@meterline/core';
 
@@ -13,7 +18,7 @@ const store = runtime.store;
 
 function sampleLines(text) {
   let n = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const end = text.indexOf('\n', i);
     if (text.charCodeAt(i) !== 35 /* # */ && end > i) n++;
     i = end === -1 ? text.length : end + 1;
@@ -23,7 +28,12 @@ function sampleLines(text) {
 
 // one series = three histograms: duration + request size + response size
 const perSeries =
-  store.durationBuckets.length + 3 + store.requestSizeBuckets.length + 3 + store.responseSizeBuckets.length + 3;
+  store.durationBuckets.length +
+  3 +
+  store.requestSizeBuckets.length +
+  3 +
+  store.responseSizeBuckets.length +
+  3;
 let lines = sampleLines(await runtime.scrape());
 const statuses = [200, 201, 204, 301, 304, 400, 401, 403, 404, 500];
 for (let i = 0; lines < target; i++) {
@@ -43,41 +53,33 @@ const handler = createMetricsHandler({}, runtime);
 const server = createServer((req, res) => handler(req, res));
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address();
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const client = join(dirname(fileURLToPath(import.meta.url)), 'scrape-client.mjs');
 
-function get(gzip) {
+/** `count` sequential GETs from a scraper process on the other CPU; resolves to its timings. */
+function scrapes(gzip, count) {
+  const args = [client, String(port), gzip ? '1' : '0', String(count)];
+  const child = pin
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
   return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const req = request(
-      { host: '127.0.0.1', port, path: '/metrics', agent, headers: gzip ? { 'accept-encoding': 'gzip' } : {} },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (chunk) => (bytes += chunk.length));
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`/metrics answered ${res.statusCode}`));
-          else resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, bytes });
-        });
-      },
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`scraper exited ${code}`)),
     );
-    req.on('error', reject);
-    req.end();
   });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeServe(gzip) {
-  for (let i = 0; i < 5; i++) await get(gzip);
+  await scrapes(gzip, 5);
   globalThis.gc?.();
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const times = [];
-  let bytes = 0;
-  for (let i = 0; i < runs; i++) {
-    const r = await get(gzip);
-    times.push(r.ms);
-    bytes = r.bytes;
-  }
+  const { times, bytes } = await scrapes(gzip, runs);
   h.disable();
   return { ms: median(times), maxBlockMs: h.max / 1e6, bytes };
 }
@@ -91,7 +93,6 @@ for (let i = 0; i < runs; i++) {
   scrapeTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
 }
 const scrapeMs = median(scrapeTimes);
-agent.destroy();
 server.close();
 process.stdout.write(
   JSON.stringify({
