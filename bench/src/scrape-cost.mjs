@@ -89,7 +89,7 @@ const gzip = await timeServe(true);
 const scrapeTimes = [];
 for (let i = 0; i < runs; i++) {
   const t = process.hrtime.bigint();
-  await runtime.scrape();
+  await runtime.scrapeBuffer(); // what the shared handler sends
   scrapeTimes.push(Number(process.hrtime.bigint() - t) / 1e6);
 }
 const scrapeMs = median(scrapeTimes);

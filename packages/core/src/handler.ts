@@ -6,7 +6,15 @@ import { promisify } from 'node:util';
 import { PROMETHEUS_CONTENT_TYPE } from './constants.js';
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
-import { checkBoolean, checkFunction, checkInteger, checkKnown, checkObject, checkString, fail } from './validate.js';
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkString,
+  fail,
+} from './validate.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -96,12 +104,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+function plain(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text + '\n');
 }
 
@@ -140,7 +157,11 @@ export function createMetricsHandler(
     inFlight++;
     try {
       const rt = runtime ?? getMeterline();
-      const text = await withTimeout(rt.scrape(timeoutMs), timeoutMs);
+      // a runtime without scrapeBuffer (one of another version of core) still answers through scrape()
+      const text =
+        typeof rt.scrapeBuffer === 'function'
+          ? await withTimeout(rt.scrapeBuffer(timeoutMs), timeoutMs)
+          : Buffer.from(await withTimeout(rt.scrape(timeoutMs), timeoutMs), 'utf8');
       const accept = req.headers['accept-encoding'];
       const headers: Record<string, string | number> = {
         'Content-Type': PROMETHEUS_CONTENT_TYPE,
@@ -153,7 +174,7 @@ export function createMetricsHandler(
         body = await gzipAsync(text, { level: 1 });
         headers['Content-Encoding'] = 'gzip';
       } else {
-        body = Buffer.from(text, 'utf8');
+        body = text;
       }
       headers['Content-Length'] = body.length;
       res.writeHead(200, headers);

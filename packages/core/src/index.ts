@@ -19,7 +19,7 @@ export {
 export { AdapterCore, COMMON_OPTION_KEYS, type CommonOptions } from './adapter.js';
 export { RequestRecorder, RequestState, stateOf, errorTypeOf } from './recorder.js';
 export { HttpStore, RouteKey, Series, METHOD_NAMES } from './store.js';
-export { serialize } from './serializer.js';
+export { serialize, serializeToBuffer } from './serializer.js';
 export { AttributeGuard, type AttributesCallback } from './attributes.js';
 export { prometheusName, labelName } from './naming.js';
 export { reportOnce, setErrorHook, type ErrorHook } from './report.js';

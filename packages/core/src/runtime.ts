@@ -15,7 +15,7 @@ import {
 } from './constants.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook, type ErrorHook } from './report.js';
-import { serialize } from './serializer.js';
+import { serialize, serializeToBuffer } from './serializer.js';
 import { HttpStore } from './store.js';
 import {
   checkBoolean,
@@ -103,12 +103,18 @@ export class Meterline {
       );
     }
     if (options.reader !== undefined && typeof (options.reader as MetricReader).collect !== 'function') {
-      fail(where, 'reader', options.reader, 'expected an OpenTelemetry MetricReader (e.g. a PrometheusExporter)');
+      fail(
+        where,
+        'reader',
+        options.reader,
+        'expected an OpenTelemetry MetricReader (e.g. a PrometheusExporter)',
+      );
     }
     this.options = options;
     if (options.onError !== undefined) setErrorHook(options.onError);
     this.store = new HttpStore({
-      durationBuckets: checkBuckets(where, 'durationBuckets', options.durationBuckets) ?? DEFAULT_DURATION_BUCKETS,
+      durationBuckets:
+        checkBuckets(where, 'durationBuckets', options.durationBuckets) ?? DEFAULT_DURATION_BUCKETS,
       requestSizeBuckets:
         checkBuckets(where, 'requestSizeBuckets', options.requestSizeBuckets) ?? DEFAULT_SIZE_BUCKETS,
       responseSizeBuckets:
@@ -126,7 +132,10 @@ export class Meterline {
       const producers = (options.reader as unknown as { _metricProducers?: unknown[] })._metricProducers;
       this.producerAttached = Array.isArray(producers) && producers.includes(meterlineProducer);
     } else {
-      const exporter = new PrometheusExporter({ preventServerStart: true, metricProducers: [meterlineProducer] });
+      const exporter = new PrometheusExporter({
+        preventServerStart: true,
+        metricProducers: [meterlineProducer],
+      });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
       const resource =
         serviceName === undefined
@@ -155,6 +164,11 @@ export class Meterline {
   /** The Prometheus text exposition (0.0.4) of everything collected. */
   async scrape(timeoutMillis?: number): Promise<string> {
     return serialize(await this.collect(timeoutMillis));
+  }
+
+  /** The same exposition as `scrape()`, as the UTF-8 bytes the shared handler sends. */
+  async scrapeBuffer(timeoutMillis?: number): Promise<Buffer> {
+    return serializeToBuffer(await this.collect(timeoutMillis));
   }
 
   async shutdown(): Promise<void> {
