@@ -2,6 +2,7 @@
 //   load:  none | sdk (import @opentelemetry/sdk-metrics) | typescript (import typescript)
 //   setup: root (route on the root instance) | plugin (route inside a registered plugin) | after (await app.after())
 import Fastify from 'fastify';
+import { serveBenchmarkIpc } from '../ipc.mjs';
 
 const [load, setup] = process.argv[2].split(',');
 if (load === 'sdk') await import('@opentelemetry/sdk-metrics');
@@ -19,14 +20,4 @@ else if (setup === 'after') {
 } else throw new Error(`unknown setup ${setup}`);
 await app.listen({ port: 0, host: '127.0.0.1' });
 
-let mark = process.cpuUsage();
-process.on('message', (m) => {
-  if (m === 'mark') {
-    mark = process.cpuUsage();
-    process.send({ type: 'marked' });
-  } else if (m === 'report') {
-    const used = process.cpuUsage(mark);
-    process.send({ type: 'report', cpuMicros: used.user + used.system });
-  } else if (m === 'exit') process.exit(0);
-});
-process.send({ type: 'listening', port: app.server.address().port });
+serveBenchmarkIpc(app.server);
