@@ -360,12 +360,12 @@ function installPatches(): void {
   const originalEnd = resProto.end;
   resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const result = originalWrite.apply(this, arguments);
-    const state = this === lastRes ? lastState : lookup(this);
+    const state = lookup(this);
     if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
-    const state = this === lastRes ? lastState : lookup(this);
+    const state = lookup(this);
     // `ended` stands for writableEnded (read once per response instead of per call): set before the first end()
     // runs, so nothing is counted twice, and cleared again if that end() throws
     if (state === undefined || state.ended) return originalEnd.apply(this, arguments);
