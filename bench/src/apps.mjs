@@ -8,12 +8,14 @@
 // own `process.nextTick`, with no metrics code involved at all (see bench/RESULTS.md). A bare app with neither,
 // the usual "bare" baseline, measures that V8 effect instead of the middleware. Pass `minimal` as the variant for
 // that baseline (nothing preloaded, routes registered on the root instance).
+//
+// Every variant but `minimal` also settles `process.nextTick` before building its app (see settleNextTick below).
 function user(id) {
   return { id, name: 'Ada Lovelace', role: 'admin' };
 }
 
-async function expressServer(variant) {
-  await preload('express', variant);
+async function expressServer(variant, options) {
+  await prepare('express', variant, options);
   const { default: express } = await import('express');
   const app = express();
   if (variant === 'meterline') {
@@ -31,8 +33,8 @@ async function expressServer(variant) {
   });
 }
 
-async function fastifyServer(variant) {
-  await preload('fastify', variant);
+async function fastifyServer(variant, options) {
+  await prepare('fastify', variant, options);
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
   const route = (f) => f.get('/users/:id', async (request) => user(request.params.id));
@@ -94,8 +96,8 @@ async function promClientKoaMiddleware() {
   };
 }
 
-async function koaServer(variant) {
-  await preload('koa', variant);
+async function koaServer(variant, options) {
+  await prepare('koa', variant, options);
   const { default: Koa } = await import('koa');
   const routerModule = await import('@koa/router');
   const Router = routerModule.Router ?? routerModule.default;
@@ -122,19 +124,39 @@ const MODULES = {
   fastify: ['@meterline/fastify', 'fastify-metrics'],
   koa: ['@meterline/koa', 'prom-client'],
 };
-async function preload(framework, variant) {
+async function prepare(framework, variant, options) {
   if (variant === 'minimal') return;
   for (const name of MODULES[framework]) await import(name);
+  if (options.settle !== false) await settleNextTick();
+}
+
+function tick() {}
+/**
+ * Run `process.nextTick` a few thousand times, so that V8 optimises it while its feedback is clean, the same way in
+ * every benchmark process. Without this, whether Node's own tick-object literal (`{ [async_id_symbol]: ..., callback,
+ * args }`) runs in optimised code or through V8's generic runtime path (Runtime_DefineKeyedOwnPropertyInLiteral
+ * plus a map migration on every call) depends on what the process happened to run at startup: in Fastify, which
+ * schedules several ticks per request, that lottery moved a process's cost by several µs per request, with no
+ * metrics code involved (bare Fastify lost it; the same app with meterline's core loaded first did not). `perf`
+ * shows the runtime path in bare, meterline and any-hook Fastify processes, and in none of them after this warm-up;
+ * 50 or 500 calls are not enough. See bench/RESULTS.md ("the nextTick lottery").
+ */
+export async function settleNextTick() {
+  for (let i = 0; i < 3000; i++) process.nextTick(tick, i);
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'];
 export const VARIANTS = ['bare', 'meterline', 'alternative', 'minimal'];
 const builders = { express: expressServer, fastify: fastifyServer, koa: koaServer };
 
-/** Build and start one app on 127.0.0.1 (any free port); resolves to its node:http server. */
-export function startApp(framework, variant) {
+/**
+ * Build and start one app on 127.0.0.1 (any free port); resolves to its node:http server. `settle: false` skips the
+ * nextTick warm-up (the `--unsettled` flag of the runner).
+ */
+export function startApp(framework, variant, options = {}) {
   if (builders[framework] === undefined || !VARIANTS.includes(variant)) {
     throw new Error(`unknown app ${framework} ${variant}`);
   }
-  return builders[framework](variant);
+  return builders[framework](variant, options);
 }

@@ -4,13 +4,17 @@
  *   npm run bench                      full run (a few minutes)
  *   npm run bench -- --quick           smoke run (well under a minute); exits 1 only if an instrumented
  *                                      variant does not work, never on timing
- *   flags: --rounds N --duration S --warmup S --connections N --only express[,koa] --skip-extra
+ *   flags: --rounds N --duration S (measured per variant and round) --slices N --warmup S --connections N
+ *          --only express[,koa] --skip-extra
  *          --minimal   also run each framework's minimal bare app (nothing preloaded, no plugin loading), the
  *                      baseline that shows the V8 effect described in apps.mjs and bench/RESULTS.md
+ *          --unsettled skip the process.nextTick warm-up every server does before building its app (see
+ *                      settleNextTick in apps.mjs): shows the V8 lottery that warm-up removes
  *
- * Every server is a fresh child process per round, pinned to CPU 1; the load generator (autocannon) runs in
- * another process pinned to CPU 0. Rounds are interleaved (A B C A B C ...) so that machine noise hits every
- * variant alike, and ratios are taken within a round.
+ * Every round starts a fresh server process per variant (all pinned to CPU 1, only the one under load busy); the
+ * load generator (autocannon) runs in its own process pinned to CPU 0. A round warms every server up, then measures
+ * them in short slices interleaved in rotating order (A B C, B C A, C A B, ...), so that the machine's slow and
+ * fast moments hit every variant alike; ratios are taken within a round, and their median over rounds reported.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,11 +32,13 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    slices: { type: 'string' },
     warmup: { type: 'string' },
     connections: { type: 'string' },
     only: { type: 'string' },
     'skip-extra': { type: 'boolean', default: false },
     minimal: { type: 'boolean', default: false },
+    unsettled: { type: 'boolean', default: false },
   },
 });
 
@@ -47,9 +53,11 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 }
 
 const quick = flags.quick === true;
-const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 6));
-const duration = positive('duration', flags.duration, quick ? 1 : 3);
-const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 1);
+const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
+/** measured seconds per variant and round, split into `slices` interleaved slices */
+const duration = positive('duration', flags.duration, quick ? 1 : 4);
+const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 4));
+const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 2);
 const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
@@ -101,9 +109,8 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   seconds: number;
-  rps: number;
-  p50: number;
-  p99: number;
+  /** every 2xx response's latency, ms */
+  latencies: number[];
 }
 interface Sample {
   rps: number;
@@ -132,18 +139,31 @@ function runNode(cpu: number, args: string[], timeoutMs: number): Promise<string
   });
 }
 
-async function load(port: number, seconds: number): Promise<LoadResult> {
-  const out = await runNode(
-    0,
-    ['load.mjs', `http://127.0.0.1:${port}/users/42`, String(connections), String(seconds)],
-    (seconds + 30) * 1000,
-  );
-  return JSON.parse(out.trim().split('\n').pop() as string) as LoadResult;
+/** The load generator: one long-lived process on CPU 0 (load.mjs), one autocannon run per message. */
+let loader: ChildProcess | undefined;
+async function startLoader(): Promise<void> {
+  const [cmd, argv] = pinned(0, ['load.mjs']);
+  const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await nextMessage(child, 'ready');
+  loader = child;
+}
+function stopLoader(): void {
+  if (loader?.connected) loader.send('exit');
+  loader = undefined;
 }
 
-function nextMessage(child: ChildProcess, type: string): Promise<any> {
+async function load(port: number, seconds: number): Promise<LoadResult> {
+  const child = loader as ChildProcess;
+  const answer = nextMessage(child, 'result', (seconds + 30) * 1000);
+  child.send({ url: `http://127.0.0.1:${port}/users/42`, connections, seconds });
+  const m = await answer;
+  if (m.error !== undefined) throw new Error(`load generator: ${m.error}`);
+  return m.result as LoadResult;
+}
+
+function nextMessage(child: ChildProcess, type: string, timeoutMs = 30_000): Promise<any> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} message from the server`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`no ${type} message from process ${child.pid}`)), timeoutMs);
     const onMessage = (m: any) => {
       if (m?.type !== type) return;
       clearTimeout(timer);
@@ -153,7 +173,7 @@ function nextMessage(child: ChildProcess, type: string): Promise<any> {
     };
     const onExit = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before ${type}`));
+      reject(new Error(`process ${child.pid} exited (${code}) before ${type}`));
     };
     child.on('message', onMessage);
     child.once('exit', onExit);
@@ -195,8 +215,8 @@ async function checkMetrics(c: Case, port: number, served: number): Promise<stri
   if (res.status !== 200) return `/metrics answered ${res.status}`;
   const { name, match } = EXPECTED[c.framework][c.variant as 'meterline' | 'alternative'];
   const counted = sumSamples(text, name, match);
-  // at most one request per connection was still in flight when each of the two load runs stopped
-  if (counted < served || counted > served + 2 * connections) {
+  // at most one request per connection was still in flight when each load run (warm-up and slices) stopped
+  if (counted < served || counted > served + (1 + slices) * connections) {
     return `/metrics counts ${counted} requests for ${match}, the load generator got ${served} responses`;
   }
   if (c.variant === 'meterline') {
@@ -206,32 +226,92 @@ async function checkMetrics(c: Case, port: number, served: number): Promise<stri
   return undefined;
 }
 
-async function runCase(c: Case): Promise<Sample> {
-  const [cmd, argv] = pinned(1, ['server.mjs', c.framework, c.variant]);
+interface Running {
+  c: Case;
+  child: ChildProcess;
+  port: number;
+  served: number;
+  failed: number;
+  ok: number;
+  seconds: number;
+  cpuMicros: number;
+  latencies: number[];
+}
+
+async function startServer(c: Case): Promise<Running> {
+  const args = ['server.mjs', c.framework, c.variant];
+  if (flags.unsettled === true) args.push('unsettled');
+  const [cmd, argv] = pinned(1, args);
   const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await nextMessage(child, 'listening');
+  return { c, child, port, served: 0, failed: 0, ok: 0, seconds: 0, cpuMicros: 0, latencies: [] };
+}
+
+async function stopServer(s: Running): Promise<void> {
+  const child = s.child;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  if (child.connected) child.send('exit');
+  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+function tally(s: Running, r: LoadResult): void {
+  s.served += r.ok2xx;
+  s.failed += r.errors + r.non2xx + r.timeouts;
+}
+
+/**
+ * One round of one framework: a fresh process per variant, all alive at once (only the one under load is busy),
+ * each warmed up, then measured in `slices` short slices in rotating order.
+ */
+async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
+  const servers: Running[] = [];
+  const out = new Map<Case, Sample>();
   try {
-    const { port } = await nextMessage(child, 'listening');
-    const warm = await load(port, warmup);
-    const marked = nextMessage(child, 'marked');
-    child.send('mark');
-    await marked;
-    const r = await load(port, duration);
-    const reported = nextMessage(child, 'report');
-    child.send('report');
-    const { cpuMicros } = await reported;
-    let problem: string | undefined;
-    const failed = warm.errors + warm.non2xx + warm.timeouts + r.errors + r.non2xx + r.timeouts;
-    if (failed > 0) problem = `${failed} requests failed (errors, timeouts or non-2xx)`;
-    else if (r.ok2xx === 0) problem = 'no request succeeded';
-    problem ??= await checkMetrics(c, port, warm.ok2xx + r.ok2xx);
-    return { rps: r.rps, p99: r.p99, cpuPerRequest: cpuMicros / Math.max(1, r.ok2xx), problem };
+    for (const c of own) servers.push(await startServer(c));
+    for (const s of servers) tally(s, await load(s.port, warmup));
+    const slice = duration / slices;
+    for (let i = 0; i < slices; i++) {
+      for (let j = 0; j < servers.length; j++) {
+        const s = servers[(i + j) % servers.length];
+        const marked = nextMessage(s.child, 'marked');
+        s.child.send('mark');
+        await marked;
+        const r = await load(s.port, slice);
+        const reported = nextMessage(s.child, 'report');
+        s.child.send('report');
+        const { cpuMicros } = await reported;
+        tally(s, r);
+        s.ok += r.ok2xx;
+        s.seconds += r.seconds;
+        s.cpuMicros += cpuMicros;
+        for (const l of r.latencies) s.latencies.push(l);
+      }
+    }
+    for (const s of servers) {
+      let problem: string | undefined;
+      if (s.failed > 0) problem = `${s.failed} requests failed (errors, timeouts or non-2xx)`;
+      else if (s.ok === 0) problem = 'no request succeeded';
+      problem ??= await checkMetrics(s.c, s.port, s.served);
+      const sorted = Float64Array.from(s.latencies).sort();
+      const p99 = sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))];
+      out.set(s.c, {
+        rps: s.ok / Math.max(1e-9, s.seconds),
+        p99,
+        cpuPerRequest: s.cpuMicros / Math.max(1, s.ok),
+        problem,
+      });
+    }
+  } catch (err) {
+    for (const c of own) {
+      if (!out.has(c)) out.set(c, { rps: NaN, p99: NaN, cpuPerRequest: NaN, problem: (err as Error).message });
+    }
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    if (child.connected) child.send('exit');
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await Promise.all(servers.map(stopServer));
   }
+  return out;
 }
 
 const median = (xs: number[]): number => {
@@ -243,44 +323,47 @@ const key = (c: Case) => `${c.framework}:${c.variant}`;
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 /**
- * The order of one round: each framework's variants rotated by the round number, so that every variant takes every
- * position in turn. The position in a round matters on these machines (the first variant of a round measured up
- * to ~10 % faster than the last one running the very same app), and a fixed order would hand that to one variant.
+ * A framework's variants in the order of one round, rotated by the round number, so that every variant takes every
+ * position in turn (starting and warming up first, measuring first in each slice). The position mattered on these
+ * machines (with one process after the other, the first of a round measured up to ~10 % faster than the last one
+ * running the very same app), and a fixed order would hand that to one variant.
  */
-function roundOrder(round: number): Case[] {
-  const order: Case[] = [];
-  for (const framework of frameworks) {
-    const own = cases.filter((c) => c.framework === framework);
-    for (let i = 0; i < own.length; i++) order.push(own[(i + round) % own.length]);
-  }
-  return order;
+function roundOrder(framework: Framework, round: number): Case[] {
+  const own = cases.filter((c) => c.framework === framework);
+  return own.map((_, i) => own[(i + round) % own.length]);
 }
 
 async function throughput(): Promise<boolean> {
   const samples = new Map<string, Sample[]>();
   const problems: string[] = [];
-  const perRound = cases.length * (warmup + duration + 0.8);
+  const perRound = cases.length * (warmup + duration + 0.1 * slices + 1);
   console.log(
-    `throughput: ${cases.length} variants x ${rounds} rounds x (${warmup}s warmup + ${duration}s), ${connections} connections, ` +
-      `${pin ? 'server on CPU 1, load on CPU 0' : 'not pinned (taskset or a second CPU missing)'}; about ${Math.ceil((perRound * rounds) / 60)} min`,
+    `throughput: ${cases.length} variants x ${rounds} rounds x (${warmup}s warmup + ${slices} interleaved slices of ` +
+      `${fmt(duration / slices, 2)}s), ${connections} connections, ` +
+      `${pin ? 'servers on CPU 1, load on CPU 0' : 'not pinned (taskset or a second CPU missing)'}; about ${Math.ceil((perRound * rounds) / 60)} min`,
   );
-  for (let round = 0; round < rounds; round++) {
-    for (const c of roundOrder(round)) {
-      let s: Sample;
-      try {
-        s = await runCase(c);
-      } catch (err) {
-        s = { rps: NaN, p99: NaN, cpuPerRequest: NaN, problem: (err as Error).message };
+  await startLoader();
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const framework of frameworks) {
+        const order = roundOrder(framework, round);
+        if (order.length === 0) continue;
+        const results = await runRound(order);
+        for (const c of order) {
+          const s = results.get(c) as Sample;
+          if (s.problem !== undefined) problems.push(`${key(c)} round ${round + 1}: ${s.problem}`);
+          const list = samples.get(key(c)) ?? [];
+          list.push(s);
+          samples.set(key(c), list);
+          process.stdout.write(
+            `  round ${round + 1}/${rounds} ${key(c).padEnd(22)} ${fmt(s.rps).padStart(7)} req/s  p99 ${fmt(s.p99, 2)} ms  ` +
+              `${fmt(s.cpuPerRequest, 1)} µs CPU/req${s.problem ? '  PROBLEM: ' + s.problem : ''}\n`,
+          );
+        }
       }
-      if (s.problem !== undefined) problems.push(`${key(c)} round ${round + 1}: ${s.problem}`);
-      const list = samples.get(key(c)) ?? [];
-      list.push(s);
-      samples.set(key(c), list);
-      process.stdout.write(
-        `  round ${round + 1}/${rounds} ${key(c).padEnd(22)} ${fmt(s.rps).padStart(7)} req/s  p99 ${fmt(s.p99, 2)} ms  ` +
-          `${fmt(s.cpuPerRequest, 1)} µs CPU/req${s.problem ? '  PROBLEM: ' + s.problem : ''}\n`,
-      );
     }
+  } finally {
+    stopLoader();
   }
   const table = new Table({
     head: ['framework', 'variant', 'req/s', 'vs bare', 'p99 ms', 'p99 vs bare', 'CPU µs/req', 'added µs/req'],
