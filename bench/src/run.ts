@@ -14,7 +14,9 @@
  * Every round starts a fresh server process per variant (all pinned to CPU 1, only the one under load busy); the
  * load generator (autocannon) runs in its own process pinned to CPU 0. A round warms every server up, then measures
  * them in short slices interleaved in rotating order (A B C, B C A, C A B, ...), so that the machine's slow and
- * fast moments hit every variant alike; ratios are taken within a round, and their median over rounds reported.
+ * fast moments hit every variant alike. Throughput ratios and added CPU are the median over all slices of all rounds,
+ * each slice compared with bare's slice of the same rotation (next to it in time); p99 ratios the median over rounds
+ * of the round's p99 (all its slices' latencies) against bare's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,7 +58,7 @@ const quick = flags.quick === true;
 const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
 /** measured seconds per variant and round, split into `slices` interleaved slices */
 const duration = positive('duration', flags.duration, quick ? 1 : 4);
-const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 4));
+const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 8));
 const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 2);
 const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
@@ -116,6 +118,9 @@ interface Sample {
   rps: number;
   p99: number;
   cpuPerRequest: number;
+  /** req/s and CPU µs per request of each slice, in the order of the round's slices */
+  sliceRps: number[];
+  sliceCpu: number[];
   problem?: string;
 }
 
@@ -163,7 +168,10 @@ async function load(port: number, seconds: number): Promise<LoadResult> {
 
 function nextMessage(child: ChildProcess, type: string, timeoutMs = 30_000): Promise<any> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} message from process ${child.pid}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ${type} message from process ${child.pid}`)),
+      timeoutMs,
+    );
     const onMessage = (m: any) => {
       if (m?.type !== type) return;
       clearTimeout(timer);
@@ -236,6 +244,8 @@ interface Running {
   seconds: number;
   cpuMicros: number;
   latencies: number[];
+  sliceRps: number[];
+  sliceCpu: number[];
 }
 
 async function startServer(c: Case): Promise<Running> {
@@ -244,7 +254,19 @@ async function startServer(c: Case): Promise<Running> {
   const [cmd, argv] = pinned(1, args);
   const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await nextMessage(child, 'listening');
-  return { c, child, port, served: 0, failed: 0, ok: 0, seconds: 0, cpuMicros: 0, latencies: [] };
+  return {
+    c,
+    child,
+    port,
+    served: 0,
+    failed: 0,
+    ok: 0,
+    seconds: 0,
+    cpuMicros: 0,
+    latencies: [],
+    sliceRps: [],
+    sliceCpu: [],
+  };
 }
 
 async function stopServer(s: Running): Promise<void> {
@@ -287,6 +309,8 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
         s.ok += r.ok2xx;
         s.seconds += r.seconds;
         s.cpuMicros += cpuMicros;
+        s.sliceRps.push(r.ok2xx / Math.max(1e-9, r.seconds));
+        s.sliceCpu.push(cpuMicros / Math.max(1, r.ok2xx));
         for (const l of r.latencies) s.latencies.push(l);
       }
     }
@@ -296,17 +320,23 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
       else if (s.ok === 0) problem = 'no request succeeded';
       problem ??= await checkMetrics(s.c, s.port, s.served);
       const sorted = Float64Array.from(s.latencies).sort();
-      const p99 = sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))];
+      const p99 =
+        sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))];
       out.set(s.c, {
         rps: s.ok / Math.max(1e-9, s.seconds),
         p99,
         cpuPerRequest: s.cpuMicros / Math.max(1, s.ok),
+        sliceRps: s.sliceRps,
+        sliceCpu: s.sliceCpu,
         problem,
       });
     }
   } catch (err) {
     for (const c of own) {
-      if (!out.has(c)) out.set(c, { rps: NaN, p99: NaN, cpuPerRequest: NaN, problem: (err as Error).message });
+      if (!out.has(c)) {
+        const problem = (err as Error).message;
+        out.set(c, { rps: NaN, p99: NaN, cpuPerRequest: NaN, sliceRps: [], sliceCpu: [], problem });
+      }
     }
   } finally {
     await Promise.all(servers.map(stopServer));
@@ -376,35 +406,57 @@ async function throughput(): Promise<boolean> {
   for (const c of cases) {
     const list = samples.get(key(c)) as Sample[];
     const bare = samples.get(`${c.framework}:bare`);
-    const ratio = (pick: (s: Sample) => number) =>
+    /** median over rounds of the per-round ratio to bare */
+    const roundRatio = (pick: (s: Sample) => number) =>
       bare === undefined ? NaN : median(list.map((s, i) => pick(s) / pick(bare[i])));
-    const cpu = median(list.map((s) => s.cpuPerRequest));
-    const cpuBare = bare === undefined ? NaN : median(bare.map((s) => s.cpuPerRequest));
+    /** median over every slice of every round, each compared with bare's slice of the same rotation */
+    const slicePairs = (pick: (s: Sample) => number[], combine: (v: number, b: number) => number) => {
+      if (bare === undefined) return NaN;
+      const values: number[] = [];
+      list.forEach((s, i) => {
+        const own = pick(s);
+        const base = pick(bare[i]);
+        for (let k = 0; k < Math.min(own.length, base.length); k++) values.push(combine(own[k], base[k]));
+      });
+      return values.length === 0 ? NaN : median(values);
+    };
     const name =
       c.variant === 'bare' || c.variant === 'meterline'
         ? c.variant
         : c.variant === 'minimal'
           ? 'bare, minimal process'
           : ALTERNATIVE[c.framework];
+    const isBare = c.variant === 'bare';
     const row = [
       c.framework,
       name,
       fmt(median(list.map((s) => s.rps))),
-      c.variant === 'bare'
+      isBare
         ? '1'
         : fmt(
-            ratio((s) => s.rps),
+            slicePairs(
+              (s) => s.sliceRps,
+              (v, b) => v / b,
+            ),
             3,
           ),
       fmt(median(list.map((s) => s.p99)), 2),
-      c.variant === 'bare'
+      isBare
         ? '1'
         : fmt(
-            ratio((s) => s.p99),
+            roundRatio((s) => s.p99),
             3,
           ),
-      fmt(cpu, 1),
-      c.variant === 'bare' ? '-' : fmt(cpu - cpuBare, 1),
+      fmt(median(list.map((s) => s.cpuPerRequest)), 1),
+      isBare
+        ? '-'
+        : fmt(
+            slicePairs(
+              (s) => s.sliceCpu,
+              (v, b) => v - b,
+            ),
+            1,
+          ),
     ];
     table.push(row);
     markdown.push('| ' + row.join(' | ') + ' |');

@@ -1,5 +1,7 @@
 // The scraper for scrape-cost.mjs, in its own process (as Prometheus is), so that the server's event-loop delay
-// measures the server only: `node scrape-client.mjs <port> <gzip 0|1> <count>` prints one JSON line.
+// measures the server only: `node scrape-client.mjs <port> <gzip 0|1> <count>`, driven over IPC: it says 'ready'
+// once loaded, scrapes when told 'go' (so that starting this process is not inside the server's measured window)
+// and answers with the timings.
 import { Agent, request } from 'node:http';
 
 const [port, gzip, count] = process.argv.slice(2).map(Number);
@@ -30,12 +32,15 @@ function get() {
   });
 }
 
-const times = [];
-let bytes = 0;
-for (let i = 0; i < count; i++) {
-  const r = await get();
-  times.push(r.ms);
-  bytes = r.bytes;
-}
-agent.destroy();
-process.stdout.write(JSON.stringify({ times, bytes }) + '\n');
+process.once('message', async () => {
+  const times = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const r = await get();
+    times.push(r.ms);
+    bytes = r.bytes;
+  }
+  agent.destroy();
+  process.send({ times, bytes }, () => process.exit(0));
+});
+process.send('ready');

@@ -56,32 +56,42 @@ const { port } = server.address();
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 const client = join(dirname(fileURLToPath(import.meta.url)), 'scrape-client.mjs');
 
-/** `count` sequential GETs from a scraper process on the other CPU; resolves to its timings. */
-function scrapes(gzip, count) {
+/**
+ * A scraper process on the other CPU, started and loaded before `measure` runs; `measure(run)` calls `run()` (which
+ * tells it to do `count` sequential GETs and resolves to its timings) inside whatever it measures.
+ */
+async function scrapes(gzip, count, measure) {
   const args = [client, String(port), gzip ? '1' : '0', String(count)];
+  const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
   const child = pin
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`scraper exited ${code}`)),
-    );
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], options)
+    : spawn(process.execPath, args, options);
+  const next = () =>
+    new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`scraper exited ${code}`)));
+    });
+  await next(); // 'ready'
+  return measure(() => {
+    const result = next();
+    child.send('go');
+    return result;
   });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeServe(gzip) {
-  await scrapes(gzip, 5);
-  globalThis.gc?.();
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const { times, bytes } = await scrapes(gzip, runs);
-  h.disable();
-  return { ms: median(times), maxBlockMs: h.max / 1e6, bytes };
+  await scrapes(gzip, 5, (run) => run());
+  return scrapes(gzip, runs, async (run) => {
+    globalThis.gc?.();
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const { times, bytes } = await run();
+    h.disable();
+    return { ms: median(times), maxBlockMs: h.max / 1e6, bytes };
+  });
 }
 
 const plain = await timeServe(false);

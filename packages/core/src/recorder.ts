@@ -1,5 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
+// the module binding, not the global: `globalThis.performance` is an accessor, read through an IC on every call
+import { performance } from 'node:perf_hooks';
 import { ERROR_ABORTED, OTHER_METHOD } from './constants.js';
 import { reportOnce } from './report.js';
 import type { AttributeGuard } from './attributes.js';

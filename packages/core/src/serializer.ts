@@ -89,8 +89,8 @@ function kindOf(metric: MetricData): Kind | undefined {
 class ByteWriter {
   buf: Buffer;
   pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(size: number, reuse?: Buffer) {
+    this.buf = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
   }
   private grow(n: number): void {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -199,6 +199,18 @@ export function serializeToBuffer(
   resourceMetrics: ResourceMetrics,
   options: { targetInfo?: boolean } = {},
 ): Buffer {
+  return serializeInto(resourceMetrics, options, undefined).bytes;
+}
+
+/**
+ * As `serializeToBuffer`, written into `reuse` when it is large enough (else into a new buffer): `bytes` is a view
+ * of `backing`, which the caller may hand back next time once `bytes` is no longer used (see `OutputBuffers`).
+ */
+export function serializeInto(
+  resourceMetrics: ResourceMetrics,
+  options: { targetInfo?: boolean },
+  reuse: Buffer | undefined,
+): { bytes: Buffer; backing: Buffer } {
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const scope of resourceMetrics.scopeMetrics) {
@@ -231,7 +243,7 @@ export function serializeToBuffer(
       family.metrics.push(metric);
     }
   }
-  const out = new ByteWriter(lastSize + 4096);
+  const out = new ByteWriter(lastSize + 4096, reuse);
   if (options.targetInfo !== false) {
     const labels = renderLabels(resourceMetrics.resource.attributes as Attributes);
     if (labels !== '') {
@@ -250,7 +262,24 @@ export function serializeToBuffer(
   }
   const result = out.result();
   lastSize = result.length;
-  return result;
+  return { bytes: result, backing: out.buf };
+}
+
+/**
+ * A few output buffers kept for the next scrapes. A 10k-line exposition is ~2 MB: a fresh buffer per scrape is
+ * external memory that V8 answers with extra incremental marking (a scrape every few seconds kept a full mark of the
+ * heap going, with steps of 10+ ms on a slow machine). A buffer is taken for one scrape and given back once the
+ * response no longer needs it (sent, or compressed); one never given back (an aborted response) is left to the GC.
+ */
+export class OutputBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 2) {}
+  take(): Buffer | undefined {
+    return this.free.pop();
+  }
+  give(buffer: Buffer): void {
+    if (this.free.length < this.keep && !this.free.includes(buffer)) this.free.push(buffer);
+  }
 }
 
 /** The exposition (Prometheus text format 0.0.4) of the metrics, as a string. */

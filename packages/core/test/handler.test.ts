@@ -1,9 +1,18 @@
 import { metrics, ValueType } from '@opentelemetry/api';
-import { createServer, type Server } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promtoolCheck, scrape } from '@meterline/testing';
-import { AdapterCore, configure, createMetricsHandler, prometheusName, startMetricsServer } from '../src/index.js';
+import { promtoolCheck, scrape, Scrape } from '@meterline/testing';
+import {
+  AdapterCore,
+  configure,
+  createMetricsHandler,
+  prometheusName,
+  startMetricsServer,
+} from '../src/index.js';
+import { sendInSlices } from '../src/handler.js';
+import { OutputBuffers } from '../src/serializer.js';
 
 let server: Server;
 let url: string;
@@ -25,7 +34,10 @@ beforeAll(async () => {
     .createObservableGauge('shop.queue.depth', { description: 'Jobs waiting.\nComputed at scrape time.' })
     .addCallback((r) => r.observe(queueDepth, { queue: 'mail' }));
   // the same name from a second meter: one family, one HELP/TYPE block
-  metrics.getMeter('shop-2').createCounter('shop.orders', { unit: '{order}' }).add(1, { 'payment.method': 'cash' });
+  metrics
+    .getMeter('shop-2')
+    .createCounter('shop.orders', { unit: '{order}' })
+    .add(1, { 'payment.method': 'cash' });
   // attribute keys that collide once sanitised, and values that need escaping
   meter
     .createUpDownCounter('odd.labels', { valueType: ValueType.INT })
@@ -64,22 +76,28 @@ describe('the shared Prometheus handler', () => {
     expect((await scrape(url + '/metrics')).scrape.value('shop_queue_depth', { queue: 'mail' })).toBe(9);
     expect(s.value('odd_labels', { a_b: 'x;y', quote: 'say "hi"\\now\n' })).toBe(1);
     expect(r.text).toContain('service_name="core-test"');
-    expect(s.count('http_server_request_duration_seconds', {
-      http_request_method: 'GET',
-      http_route: '/plain',
-      http_response_status_code: '200',
-      url_scheme: 'http',
-      network_protocol_version: '1.1',
-    })).toBe(1);
+    expect(
+      s.count('http_server_request_duration_seconds', {
+        http_request_method: 'GET',
+        http_route: '/plain',
+        http_response_status_code: '200',
+        url_scheme: 'http',
+        network_protocol_version: '1.1',
+      }),
+    ).toBe(1);
     const check = promtoolCheck(r.text);
     expect(check.output).toBe('');
     expect(check.code).toBe(0);
   });
 
   it('translates units and kinds as the OpenTelemetry Prometheus rules say', () => {
-    expect(prometheusName('http.server.request.duration', 's', 'histogram')).toBe('http_server_request_duration_seconds');
+    expect(prometheusName('http.server.request.duration', 's', 'histogram')).toBe(
+      'http_server_request_duration_seconds',
+    );
     expect(prometheusName('network.server.io', 'By', 'counter')).toBe('network_server_io_bytes');
-    expect(prometheusName('http.server.active_requests', '{request}', 'gauge')).toBe('http_server_active_requests');
+    expect(prometheusName('http.server.active_requests', '{request}', 'gauge')).toBe(
+      'http_server_active_requests',
+    );
     expect(prometheusName('cpu.utilization', '1', 'gauge')).toBe('cpu_utilization_ratio');
     expect(prometheusName('throughput', 'By/s', 'gauge')).toBe('throughput_bytes_per_second');
     expect(prometheusName('jobs_total', '', 'counter')).toBe('jobs');
@@ -91,7 +109,9 @@ describe('runtime configuration', () => {
   it('refuses a second configure() and bad buckets with clear messages', async () => {
     expect(() => configure({})).toThrow(/already configured/);
     const { Meterline } = await import('../src/index.js');
-    expect(() => new Meterline({ durationBuckets: [1, 0.5] })).toThrow(/durationBuckets.*strictly increasing/);
+    expect(() => new Meterline({ durationBuckets: [1, 0.5] })).toThrow(
+      /durationBuckets.*strictly increasing/,
+    );
     expect(() => new Meterline({ durationBuckets: [-1, 1] })).toThrow(/must not be negative/);
     expect(() => new Meterline({ durationBuckets: [] })).toThrow(/non-empty array/);
     expect(() => new Meterline({ maxRoutes: -5 })).toThrow(/maxRoutes.*from 1/);
@@ -116,21 +136,86 @@ describe('runtime configuration', () => {
     s.closeAllConnections();
     s.close();
   });
+
+  it('sends a large exposition in slices and reuses its buffers without mixing concurrent or aborted responses', async () => {
+    // 15,000 lines (~0.5 MB): several slices per response, and buffers handed from one scrape to the next. Every
+    // collection observes new values (round * 1e6 + gauge * 1e4 + item), so a response whose buffer another scrape
+    // wrote into while it was still being sent would mix rounds.
+    const meter = metrics.getMeter('big');
+    const rounds = new Array<number>(10).fill(0);
+    for (let g = 0; g < 10; g++) {
+      meter.createObservableGauge(`big.gauge${g}`).addCallback((r) => {
+        const round = ++rounds[g];
+        for (let i = 0; i < 1500; i++) r.observe(round * 1e6 + g * 10_000 + i, { item: `item-${i}` });
+      });
+    }
+    const get = async (encoding: string) => {
+      const res = await fetch(url + '/metrics', { headers: { 'accept-encoding': encoding } });
+      expect(res.status).toBe(200);
+      return res.text(); // fetch decompresses gzip
+    };
+    // one client gives up after the first bytes: its buffer is never handed back, nothing breaks
+    await new Promise<void>((resolve, reject) => {
+      const req = request(url + '/metrics', (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err) =>
+        (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(err),
+      );
+      req.end();
+    });
+    const texts: string[] = [];
+    texts.push(
+      ...(await Promise.all([get('identity'), get('identity'), get('gzip'), get('identity')])),
+      await get('identity'),
+      await get('gzip'),
+      await get('identity'),
+    );
+    const seen = new Set<number>();
+    for (const text of texts) {
+      expect(text.length).toBeGreaterThan(3 * 256 * 1024 * 0.6);
+      const lines = text.split('\n').filter((l) => l.startsWith('big_gauge'));
+      expect(lines).toHaveLength(15_000);
+      const s = new Scrape(text);
+      const round = Math.floor((s.value('big_gauge0', { item: 'item-0' }) as number) / 1e6);
+      seen.add(round);
+      for (const line of lines) {
+        const m = /^big_gauge(\d+)\{.*item="item-(\d+)".*\} (\S+)$/.exec(line);
+        expect(m, line).not.toBeNull();
+        const [, g, i, v] = m as RegExpExecArray;
+        if (Number(v) !== round * 1e6 + Number(g) * 10_000 + Number(i)) expect(line).toBe(`round ${round}`);
+      }
+    }
+    expect(seen.size).toBe(texts.length); // one collection per response
+  });
 });
 
 describe('endpoint protection and metrics server options', () => {
   it('basic auth and a custom check: 401 without data, 200 with the right credentials', async () => {
-    const basic = await startMetricsServer({ port: 0, auth: { basic: { username: 'prom', password: 'pa:ss' } } });
-    const custom = await startMetricsServer({ port: 0, auth: { check: (req) => req.headers['x-scraper'] === 'yes' } });
+    const basic = await startMetricsServer({
+      port: 0,
+      auth: { basic: { username: 'prom', password: 'pa:ss' } },
+    });
+    const custom = await startMetricsServer({
+      port: 0,
+      auth: { check: (req) => req.headers['x-scraper'] === 'yes' },
+    });
     try {
       const denied = await fetch(basic.url);
       expect(denied.status).toBe(401);
       expect(denied.headers.get('www-authenticate')).toBe('Basic realm="metrics"');
       expect(await denied.text()).not.toContain('http_server');
-      const wrong = await fetch(basic.url, { headers: { authorization: 'Basic ' + Buffer.from('prom:nope').toString('base64') } });
+      const wrong = await fetch(basic.url, {
+        headers: { authorization: 'Basic ' + Buffer.from('prom:nope').toString('base64') },
+      });
       expect(wrong.status).toBe(401);
       await wrong.text();
-      const ok = await scrape(basic.url, { headers: { authorization: 'Basic ' + Buffer.from('prom:pa:ss').toString('base64') } });
+      const ok = await scrape(basic.url, {
+        headers: { authorization: 'Basic ' + Buffer.from('prom:pa:ss').toString('base64') },
+      });
       expect(ok.status).toBe(200);
       expect(ok.text).toContain('# TYPE http_server_request_duration_seconds histogram');
       expect((await fetch(custom.url)).status).toBe(401);
@@ -142,13 +227,70 @@ describe('endpoint protection and metrics server options', () => {
   });
 
   it('startMetricsServer validates its options and binds 127.0.0.1 by default', async () => {
-    await expect(startMetricsServer({ port: 70000 })).rejects.toThrow(/option "port" is 70000; expected an integer from 0 to 65535/);
+    await expect(startMetricsServer({ port: 70000 })).rejects.toThrow(
+      /option "port" is 70000; expected an integer from 0 to 65535/,
+    );
     await expect(startMetricsServer({ port: -1 })).rejects.toThrow(/option "port"/);
     await expect(startMetricsServer({ host: '' })).rejects.toThrow(/option "host"/);
     await expect(startMetricsServer({ prt: 1 } as never)).rejects.toThrow(/unknown option "prt"/);
-    await expect(startMetricsServer({ auth: { basic: { username: 'a', password: '' } } })).rejects.toThrow(/auth.basic/);
+    await expect(startMetricsServer({ auth: { basic: { username: 'a', password: '' } } })).rejects.toThrow(
+      /auth.basic/,
+    );
     const s = await startMetricsServer({ port: 0 });
     expect(s.host).toBe('127.0.0.1');
     await s.close();
+  });
+});
+
+describe('sending a large exposition', () => {
+  /** A response that keeps every slice it is given (as a socket with a full buffer would) until told to drain. */
+  function fakeResponse() {
+    const res = new EventEmitter() as EventEmitter & {
+      destroyed: boolean;
+      held: Buffer[];
+      ended: boolean;
+      write(chunk: Buffer): boolean;
+      end(chunk: Buffer, cb: () => void): void;
+    };
+    res.destroyed = false;
+    res.held = [];
+    res.ended = false;
+    res.write = (chunk) => {
+      res.held.push(chunk);
+      return false;
+    };
+    res.end = (chunk, cb) => {
+      res.held.push(chunk);
+      res.ended = true;
+      setImmediate(cb);
+    };
+    return res;
+  }
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('hands the buffer back only after the last slice is sent, never for a destroyed response', async () => {
+    const buffers = new OutputBuffers();
+    const backing = Buffer.alloc(1_000_000);
+    for (let i = 0; i < backing.length; i++) backing[i] = 97 + (i % 26);
+    const body = backing.subarray(0, 900_000);
+    const res = fakeResponse();
+    sendInSlices(res as never, body, backing, buffers);
+    while (!res.ended) {
+      expect(buffers.take()).toBeUndefined(); // still being sent: another scrape must not write into it
+      res.emit('drain');
+      await turn();
+    }
+    await turn();
+    expect(Buffer.concat(res.held).equals(body)).toBe(true);
+    expect(res.held.length).toBe(Math.ceil(900_000 / (256 * 1024)));
+    expect(buffers.take()).toBe(backing);
+
+    const aborted = fakeResponse();
+    sendInSlices(aborted as never, body, backing, buffers);
+    aborted.destroyed = true;
+    aborted.emit('drain');
+    await turn();
+    expect(aborted.ended).toBe(false);
+    expect(buffers.take()).toBeUndefined();
   });
 });
