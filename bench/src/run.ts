@@ -15,8 +15,9 @@
  * load generator (autocannon) runs in its own process pinned to CPU 0. A round warms every server up, then measures
  * them in short slices interleaved in rotating order (A B C, B C A, C A B, ...), so that the machine's slow and
  * fast moments hit every variant alike. Throughput ratios and added CPU are the median over all slices of all rounds,
- * each slice compared with bare's slice of the same rotation (next to it in time); p99 ratios the median over rounds
- * of the round's p99 (all its slices' latencies) against bare's.
+ * each slice compared with bare's slice of the same rotation (next to it in time), and so are p99 ratios (each
+ * slice's own p99); the req/s, p99 and CPU columns are medians over rounds (a round's p99: the median of its
+ * slices').
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -57,9 +58,9 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 const quick = flags.quick === true;
 const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
 /** measured seconds per variant and round, split into `slices` interleaved slices */
-const duration = positive('duration', flags.duration, quick ? 1 : 4);
+const duration = positive('duration', flags.duration, quick ? 1 : 3.2);
 const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 8));
-const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 2);
+const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 3);
 const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
@@ -111,8 +112,9 @@ interface LoadResult {
   errors: number;
   timeouts: number;
   seconds: number;
-  /** every 2xx response's latency, ms */
-  latencies: number[];
+  /** of every 2xx response's latency, ms */
+  p50: number;
+  p99: number;
 }
 interface Sample {
   rps: number;
@@ -121,6 +123,7 @@ interface Sample {
   /** req/s and CPU µs per request of each slice, in the order of the round's slices */
   sliceRps: number[];
   sliceCpu: number[];
+  sliceP99: number[];
   problem?: string;
 }
 
@@ -243,9 +246,9 @@ interface Running {
   ok: number;
   seconds: number;
   cpuMicros: number;
-  latencies: number[];
   sliceRps: number[];
   sliceCpu: number[];
+  sliceP99: number[];
 }
 
 async function startServer(c: Case): Promise<Running> {
@@ -263,9 +266,9 @@ async function startServer(c: Case): Promise<Running> {
     ok: 0,
     seconds: 0,
     cpuMicros: 0,
-    latencies: [],
     sliceRps: [],
     sliceCpu: [],
+    sliceP99: [],
   };
 }
 
@@ -311,7 +314,7 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
         s.cpuMicros += cpuMicros;
         s.sliceRps.push(r.ok2xx / Math.max(1e-9, r.seconds));
         s.sliceCpu.push(cpuMicros / Math.max(1, r.ok2xx));
-        for (const l of r.latencies) s.latencies.push(l);
+        s.sliceP99.push(r.p99);
       }
     }
     for (const s of servers) {
@@ -319,15 +322,13 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
       if (s.failed > 0) problem = `${s.failed} requests failed (errors, timeouts or non-2xx)`;
       else if (s.ok === 0) problem = 'no request succeeded';
       problem ??= await checkMetrics(s.c, s.port, s.served);
-      const sorted = Float64Array.from(s.latencies).sort();
-      const p99 =
-        sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))];
       out.set(s.c, {
         rps: s.ok / Math.max(1e-9, s.seconds),
-        p99,
+        p99: median(s.sliceP99),
         cpuPerRequest: s.cpuMicros / Math.max(1, s.ok),
         sliceRps: s.sliceRps,
         sliceCpu: s.sliceCpu,
+        sliceP99: s.sliceP99,
         problem,
       });
     }
@@ -335,7 +336,15 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
     for (const c of own) {
       if (!out.has(c)) {
         const problem = (err as Error).message;
-        out.set(c, { rps: NaN, p99: NaN, cpuPerRequest: NaN, sliceRps: [], sliceCpu: [], problem });
+        out.set(c, {
+          rps: NaN,
+          p99: NaN,
+          cpuPerRequest: NaN,
+          sliceRps: [],
+          sliceCpu: [],
+          sliceP99: [],
+          problem,
+        });
       }
     }
   } finally {
@@ -406,9 +415,6 @@ async function throughput(): Promise<boolean> {
   for (const c of cases) {
     const list = samples.get(key(c)) as Sample[];
     const bare = samples.get(`${c.framework}:bare`);
-    /** median over rounds of the per-round ratio to bare */
-    const roundRatio = (pick: (s: Sample) => number) =>
-      bare === undefined ? NaN : median(list.map((s, i) => pick(s) / pick(bare[i])));
     /** median over every slice of every round, each compared with bare's slice of the same rotation */
     const slicePairs = (pick: (s: Sample) => number[], combine: (v: number, b: number) => number) => {
       if (bare === undefined) return NaN;
@@ -444,7 +450,10 @@ async function throughput(): Promise<boolean> {
       isBare
         ? '1'
         : fmt(
-            roundRatio((s) => s.p99),
+            slicePairs(
+              (s) => s.sliceP99,
+              (v, b) => v / b,
+            ),
             3,
           ),
       fmt(median(list.map((s) => s.cpuPerRequest)), 1),
