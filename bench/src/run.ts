@@ -56,11 +56,11 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 }
 
 const quick = flags.quick === true;
-const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 5));
+const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 6));
 /** measured seconds per variant and round, split into `slices` interleaved slices */
 const duration = positive('duration', flags.duration, quick ? 1 : 3.2);
 const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 8));
-const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 3);
+const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 2);
 const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
@@ -295,7 +295,10 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
   const servers: Running[] = [];
   const out = new Map<Case, Sample>();
   try {
-    for (const c of own) servers.push(await startServer(c));
+    // started together (before anything is measured), warmed up one after the other
+    const started = await Promise.allSettled(own.map(startServer));
+    for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     for (const s of servers) tally(s, await load(s.port, warmup));
     const slice = duration / slices;
     for (let i = 0; i < slices; i++) {
@@ -375,7 +378,7 @@ function roundOrder(framework: Framework, round: number): Case[] {
 async function throughput(): Promise<boolean> {
   const samples = new Map<string, Sample[]>();
   const problems: string[] = [];
-  const perRound = cases.length * (warmup + duration + 0.1 * slices + 1);
+  const perRound = cases.length * (warmup + duration + 0.05 * slices) + frameworks.length * 1.5;
   console.log(
     `throughput: ${cases.length} variants x ${rounds} rounds x (${warmup}s warmup + ${slices} interleaved slices of ` +
       `${fmt(duration / slices, 2)}s), ${connections} connections, ` +

@@ -16,7 +16,15 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
-const VARIANTS = ['none,root', 'none,plugin', 'sdk,root', 'sdk,plugin', 'typescript,plugin', 'sdk,after'];
+const VARIANTS = [
+  'none,root',
+  'none,plugin',
+  'sdk,root',
+  'sdk,plugin',
+  'typescript,plugin',
+  'sdk,after',
+  'sdk,plugin,settled',
+];
 const pin = availableParallelism() >= 2;
 
 function message(child, type) {
@@ -70,15 +78,16 @@ const signed = (n) => (n >= 0 ? '+' : '') + n.toFixed(1);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = samples.get(VARIANTS[0]);
 const table = new Table({
-  head: ['loaded', 'routes', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'],
+  head: ['loaded', 'routes', 'nextTick settled', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'],
   style: { head: [], border: [] },
 });
 for (const v of VARIANTS) {
-  const [load, setup] = v.split(',');
+  const [load, setup, settled] = v.split(',');
   const list = samples.get(v);
   table.push([
     load,
     setup,
+    settled === undefined ? 'no' : 'yes',
     median(list).toFixed(1),
     v === VARIANTS[0] ? '-' : signed(median(list.map((x, i) => x - base[i]))),
   ]);

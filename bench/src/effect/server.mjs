@@ -1,13 +1,17 @@
-// One Fastify app for the V8-effect experiment: `node server.mjs <load>,<setup>`, no metrics code runs.
-//   load:  none | sdk (import @opentelemetry/sdk-metrics) | typescript (import typescript)
-//   setup: root (route on the root instance) | plugin (route inside a registered plugin) | after (await app.after())
+// One Fastify app for the V8-effect experiment: `node server.mjs <load>,<setup>[,settled]`, no metrics code runs.
+//   load:    none | sdk (import @opentelemetry/sdk-metrics) | typescript (import typescript)
+//   setup:   root (route on the root instance) | plugin (route inside a registered plugin) | after (await app.after())
+//   settled: run the benchmark's process.nextTick warm-up (settleNextTick in ../apps.mjs) before building the app
 import Fastify from 'fastify';
+import { settleNextTick } from '../apps.mjs';
 import { serveBenchmarkIpc } from '../ipc.mjs';
 
-const [load, setup] = process.argv[2].split(',');
+const [load, setup, settled] = process.argv[2].split(',');
 if (load === 'sdk') await import('@opentelemetry/sdk-metrics');
 else if (load === 'typescript') await import('typescript');
 else if (load !== 'none') throw new Error(`unknown load ${load}`);
+if (settled === 'settled') await settleNextTick();
+else if (settled !== undefined) throw new Error(`unknown option ${settled}`);
 
 const app = Fastify({ logger: false });
 const route = (f) =>
