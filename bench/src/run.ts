@@ -436,29 +436,20 @@ async function throughput(): Promise<boolean> {
           ? 'bare, minimal process'
           : ALTERNATIVE[c.framework];
     const isBare = c.variant === 'bare';
+    const ratioToBare = (pick: (s: Sample) => number[]) =>
+      isBare
+        ? '1'
+        : fmt(
+            slicePairs(pick, (v, b) => v / b),
+            3,
+          );
     const row = [
       c.framework,
       name,
       fmt(median(list.map((s) => s.rps))),
-      isBare
-        ? '1'
-        : fmt(
-            slicePairs(
-              (s) => s.sliceRps,
-              (v, b) => v / b,
-            ),
-            3,
-          ),
+      ratioToBare((s) => s.sliceRps),
       fmt(median(list.map((s) => s.p99)), 2),
-      isBare
-        ? '1'
-        : fmt(
-            slicePairs(
-              (s) => s.sliceP99,
-              (v, b) => v / b,
-            ),
-            3,
-          ),
+      ratioToBare((s) => s.sliceP99),
       fmt(median(list.map((s) => s.cpuPerRequest)), 1),
       isBare
         ? '-'
