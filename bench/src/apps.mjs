@@ -2,14 +2,12 @@
 // variant: 'bare' (no metrics), 'meterline' (one line, defaults), 'alternative' (the usual prom-client option).
 //
 // Every variant of a framework loads the same modules (meterline's adapter and the alternative) before it builds
-// its app, and Fastify apps register their routes in a plugin, as Fastify apps are structured. Both matter for a
-// fair comparison: in a Fastify process that has loaded a sizeable library (the OpenTelemetry SDK, TypeScript, ...)
-// and gone through plugin loading (any `register()` or `after()`), every request costs ~15 µs more CPU in Node's
-// own `process.nextTick`, with no metrics code involved at all (see bench/RESULTS.md). A bare app with neither,
-// the usual "bare" baseline, measures that V8 effect instead of the middleware. Pass `minimal` as the variant for
-// that baseline (nothing preloaded, routes registered on the root instance).
-//
-// Every variant but `minimal` also settles `process.nextTick` before building its app (see settleNextTick below).
+// its app, Fastify apps register their routes in a plugin, as Fastify apps are structured, and every variant but
+// `minimal` settles `process.nextTick` first (see settleNextTick below). Without that, what a process ran at startup
+// decides whether Node's tick objects are built in optimised code or through V8's runtime, which in Fastify moved a
+// process's cost by several µs per request with no metrics code at all (see bench/RESULTS.md, "the nextTick
+// lottery"). Pass `minimal` as the variant for the old baseline (nothing preloaded, routes on the root instance, not
+// settled).
 function user(id) {
   return { id, name: 'Ada Lovelace', role: 'admin' };
 }
