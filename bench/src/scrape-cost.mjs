@@ -2,6 +2,9 @@
 // Fills meterline's store with request series until the exposition has about N sample lines, serves the shared
 // handler on a real loopback server and times full GETs (plain and gzip) from a scraper process on the other CPU,
 // the collect+serialise step alone, and the server's longest event-loop block while scraped. Prints one JSON line.
+// 100 scrapes of each kind run before the measured ones: a server scraped for a while has its scrape code compiled,
+// and until then V8's compiler threads share the server's pinned CPU with the event loop (`perf sched timehist`
+// showed them taking it in 4 ms slices during the first scrapes, which the event-loop delay then charged to the scrape).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -83,7 +86,7 @@ async function scrapes(gzip, count, measure) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeServe(gzip) {
-  await scrapes(gzip, 5, (run) => run());
+  await scrapes(gzip, 100, (run) => run());
   return scrapes(gzip, runs, async (run) => {
     globalThis.gc?.();
     const h = monitorEventLoopDelay({ resolution: 1 });

@@ -7,6 +7,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { escapeHelp, escapeLabelValue, formatValue, labelName, prometheusName } from './naming.js';
+import { performance } from 'node:perf_hooks';
 import { reportOnce } from './report.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
@@ -139,14 +140,11 @@ class ByteWriter {
   }
 }
 
-function renderScalar(name: string, points: DataPoint<number>[], out: ByteWriter): void {
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i];
-    const labels = renderLabels(p.attributes);
-    out.text(labels === '' ? name + ' ' : name + '{' + labels + '} ');
-    out.value(p.value);
-    out.newline();
-  }
+function writeScalar(name: string, p: DataPoint<number>, out: ByteWriter): void {
+  const labels = renderLabels(p.attributes);
+  out.text(labels === '' ? name + ' ' : name + '{' + labels + '} ');
+  out.value(p.value);
+  out.newline();
 }
 
 function histogramHeads(name: string, attributes: Attributes, boundaries: readonly number[]): Buffer[] {
@@ -169,48 +167,30 @@ function histogramHeads(name: string, attributes: Attributes, boundaries: readon
   return heads;
 }
 
-function renderHistogram(name: string, points: DataPoint<Histogram>[], out: ByteWriter): void {
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i];
-    const h = p.value;
-    const counts = h.buckets.counts;
-    const heads = histogramHeads(name, p.attributes, h.buckets.boundaries);
-    let cumulative = 0;
-    for (let b = 0; b < counts.length; b++) {
-      cumulative += counts[b];
-      out.bytes(heads[b]);
-      out.value(cumulative);
-      out.newline();
-    }
-    out.bytes(heads[counts.length]);
-    out.value(h.sum ?? 0);
-    out.newline();
-    out.bytes(heads[counts.length + 1]);
-    out.value(h.count);
+function writeHistogram(name: string, p: DataPoint<Histogram>, out: ByteWriter): void {
+  const h = p.value;
+  const counts = h.buckets.counts;
+  const heads = histogramHeads(name, p.attributes, h.buckets.boundaries);
+  let cumulative = 0;
+  for (let b = 0; b < counts.length; b++) {
+    cumulative += counts[b];
+    out.bytes(heads[b]);
+    out.value(cumulative);
     out.newline();
   }
+  out.bytes(heads[counts.length]);
+  out.value(h.sum ?? 0);
+  out.newline();
+  out.bytes(heads[counts.length + 1]);
+  out.value(h.count);
+  out.newline();
 }
 
 /** Size of the last exposition, to size the next one's buffer. */
 let lastSize = 64 * 1024;
 
-/** The exposition (Prometheus text format 0.0.4) of the metrics, as UTF-8 bytes. */
-export function serializeToBuffer(
-  resourceMetrics: ResourceMetrics,
-  options: { targetInfo?: boolean } = {},
-): Buffer {
-  return serializeInto(resourceMetrics, options, undefined).bytes;
-}
-
-/**
- * As `serializeToBuffer`, written into `reuse` when it is large enough (else into a new buffer): `bytes` is a view
- * of `backing`, which the caller may hand back next time once `bytes` is no longer used (see `OutputBuffers`).
- */
-export function serializeInto(
-  resourceMetrics: ResourceMetrics,
-  options: { targetInfo?: boolean },
-  reuse: Buffer | undefined,
-): { bytes: Buffer; backing: Buffer } {
+/** Families in the order of first appearance, from the collected scopes. */
+function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const scope of resourceMetrics.scopeMetrics) {
@@ -243,26 +223,104 @@ export function serializeInto(
       family.metrics.push(metric);
     }
   }
-  const out = new ByteWriter(lastSize + 4096, reuse);
-  if (options.targetInfo !== false) {
-    const labels = renderLabels(resourceMetrics.resource.attributes as Attributes);
-    if (labels !== '') {
-      out.text(
-        '# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{' + labels + '} 1\n',
-      );
+  return order;
+}
+
+/** Data points written between two looks at the clock in `ExpositionWriter.write` (a few hundred µs). */
+const POINTS_PER_CHECK = 32;
+
+/**
+ * Writes the exposition of one collection, resumably: `write(deadline)` writes until `performance.now()` passes
+ * `deadline` (or to the end) and says whether it is done, so that the shared handler can spread a large exposition
+ * over several event-loop turns instead of blocking the loop for all of it.
+ */
+export class ExpositionWriter {
+  private readonly families: Family[];
+  private readonly out: ByteWriter;
+  /** position: family, metric within it, data point within that (-1: the family's header is next) */
+  private f = 0;
+  private m = 0;
+  private p = -1;
+
+  constructor(
+    resourceMetrics: ResourceMetrics,
+    options: { targetInfo?: boolean },
+    reuse: Buffer | undefined,
+  ) {
+    this.families = familiesOf(resourceMetrics);
+    this.out = new ByteWriter(lastSize + 4096, reuse);
+    if (options.targetInfo !== false) {
+      const labels = renderLabels(resourceMetrics.resource.attributes as Attributes);
+      if (labels !== '') {
+        this.out.text(
+          '# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{' + labels + '} 1\n',
+        );
+      }
     }
   }
-  for (const f of order) {
-    const help = f.help === '' ? f.name : escapeHelp(f.help);
-    out.text('# HELP ' + f.name + ' ' + help + '\n# TYPE ' + f.name + ' ' + f.kind + '\n');
-    for (const metric of f.metrics) {
-      if (f.kind === 'histogram') renderHistogram(f.name, metric.dataPoints as DataPoint<Histogram>[], out);
-      else renderScalar(f.name, metric.dataPoints as DataPoint<number>[], out);
+
+  /** Write until the clock passes `deadline` (ms, `performance.now()` time); true once everything is written. */
+  write(deadline: number): boolean {
+    const out = this.out;
+    const families = this.families;
+    let budget = POINTS_PER_CHECK;
+    while (this.f < families.length) {
+      const family = families[this.f];
+      if (this.p === -1) {
+        const help = family.help === '' ? family.name : escapeHelp(family.help);
+        out.text('# HELP ' + family.name + ' ' + help + '\n# TYPE ' + family.name + ' ' + family.kind + '\n');
+        this.p = 0;
+      }
+      while (this.m < family.metrics.length) {
+        const points = family.metrics[this.m].dataPoints;
+        const histogram = family.kind === 'histogram';
+        while (this.p < points.length) {
+          if (histogram) writeHistogram(family.name, points[this.p] as DataPoint<Histogram>, out);
+          else writeScalar(family.name, points[this.p] as DataPoint<number>, out);
+          this.p++;
+          if (--budget === 0) {
+            if (performance.now() >= deadline) return false;
+            budget = POINTS_PER_CHECK;
+          }
+        }
+        this.m++;
+        this.p = 0;
+      }
+      this.f++;
+      this.m = 0;
+      this.p = -1;
     }
+    return true;
   }
-  const result = out.result();
-  lastSize = result.length;
-  return { bytes: result, backing: out.buf };
+
+  /** The exposition written (a view of `backing`, the writer's buffer). */
+  result(): { bytes: Buffer; backing: Buffer } {
+    const bytes = this.out.result();
+    lastSize = bytes.length;
+    return { bytes, backing: this.out.buf };
+  }
+}
+
+/** The exposition (Prometheus text format 0.0.4) of the metrics, as UTF-8 bytes. */
+export function serializeToBuffer(
+  resourceMetrics: ResourceMetrics,
+  options: { targetInfo?: boolean } = {},
+): Buffer {
+  return serializeInto(resourceMetrics, options, undefined).bytes;
+}
+
+/**
+ * As `serializeToBuffer`, written into `reuse` when it is large enough (else into a new buffer): `bytes` is a view
+ * of `backing`, which the caller may hand back next time once `bytes` is no longer used (see `OutputBuffers`).
+ */
+export function serializeInto(
+  resourceMetrics: ResourceMetrics,
+  options: { targetInfo?: boolean },
+  reuse: Buffer | undefined,
+): { bytes: Buffer; backing: Buffer } {
+  const writer = new ExpositionWriter(resourceMetrics, options, reuse);
+  writer.write(Infinity);
+  return writer.result();
 }
 
 /**

@@ -8,11 +8,12 @@ import {
   AdapterCore,
   configure,
   createMetricsHandler,
+  getMeterline,
   prometheusName,
   startMetricsServer,
 } from '../src/index.js';
-import { sendInSlices } from '../src/handler.js';
-import { OutputBuffers } from '../src/serializer.js';
+import { sendInSlices, writeInSteps } from '../src/handler.js';
+import { ExpositionWriter, OutputBuffers, serializeToBuffer } from '../src/serializer.js';
 
 let server: Server;
 let url: string;
@@ -292,5 +293,40 @@ describe('sending a large exposition', () => {
     await turn();
     expect(aborted.ended).toBe(false);
     expect(buffers.take()).toBeUndefined();
+  });
+
+  it('writes a large exposition in steps, one per event-loop turn, and stops for a destroyed response', async () => {
+    const collected = await getMeterline().collect(); // this file's instruments, the 15,000 gauges above included
+    const whole = serializeToBuffer(collected);
+    // count the loop's turns while writing with a step of 0 ms: it yields at every clock check
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const buffers = new OutputBuffers();
+    const res = fakeResponse();
+    const written = await writeInSteps(
+      new ExpositionWriter(collected, {}, undefined),
+      res as never,
+      buffers,
+      0,
+    );
+    counting = false;
+    expect(written?.bytes.equals(whole)).toBe(true);
+    const points = collected.scopeMetrics.reduce(
+      (n, s) => n + s.metrics.reduce((m, metric) => m + metric.dataPoints.length, 0),
+      0,
+    );
+    expect(points).toBeGreaterThan(15_000);
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(points / 32) - 1);
+
+    const gone = fakeResponse();
+    const pending = writeInSteps(new ExpositionWriter(collected, {}, undefined), gone as never, buffers, 0);
+    gone.destroyed = true;
+    expect(await pending).toBeUndefined();
+    expect(buffers.take()).toBeDefined(); // its buffer was handed back for the next scrape
   });
 });

@@ -3,7 +3,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { formatValue } from '../src/naming.js';
-import { serialize, serializeToBuffer } from '../src/serializer.js';
+import { ExpositionWriter, serialize, serializeToBuffer } from '../src/serializer.js';
 
 const values = [
   0,
@@ -127,5 +127,27 @@ describe('serializer', () => {
     const lines = text.split('\n').filter((l) => l.startsWith('gauge_values{'));
     expect(lines).toHaveLength(3000);
     expect(lines[2999]).toBe(`gauge_values{i="2999",label="${'x'.repeat(40)}é"} ${2999 * 7 - 5000}`);
+  });
+
+  it('writes the same bytes in steps as in one go, stopping at every clock check once the deadline has passed', () => {
+    const many = metricsOf();
+    const gauge = many.scopeMetrics[0].metrics[0] as { dataPoints: unknown[] };
+    gauge.dataPoints = Array.from({ length: 1000 }, (_, i) => ({
+      attributes: { i: String(i) },
+      startTime: time,
+      endTime: time,
+      value: i,
+    }));
+    const whole = serializeToBuffer(many);
+    const writer = new ExpositionWriter(many, {}, undefined);
+    let steps = 1;
+    while (!writer.write(-Infinity)) steps++;
+    // 1000 gauge points + 2 histogram points, the clock read every 32 points
+    expect(steps).toBe(Math.floor(1002 / 32) + 1);
+    expect(writer.result().bytes.equals(whole)).toBe(true);
+    // a deadline in the future: one step
+    const once = new ExpositionWriter(many, { targetInfo: false }, undefined);
+    expect(once.write(Infinity)).toBe(true);
+    expect(once.result().bytes.toString('utf8')).toBe(serialize(many, { targetInfo: false }));
   });
 });
