@@ -93,6 +93,14 @@ export class AdapterCore {
     return Number.isNaN(next) || next === 63; /* '?' */
   }
 
+  /**
+   * False when a request whose URL was `original` when the server received it cannot be for the metrics path here,
+   * even after a router stripped a mount prefix from it (what remains of a URL is then a part of it).
+   */
+  mayBeMetricsRequest(original: string): boolean {
+    return this.metricsPath !== undefined && original.includes(this.metricsPath);
+  }
+
   /** Serve the metrics path; the request is not measured. */
   serveMetrics(req: IncomingMessage, res: ServerResponse): void {
     (this.handler as MetricsRequestHandler)(req, res);

@@ -17,7 +17,7 @@ export {
   type MetricsServerOptions,
 } from './handler.js';
 export { AdapterCore, COMMON_OPTION_KEYS, type CommonOptions } from './adapter.js';
-export { RequestRecorder, RequestState, stateOf, errorTypeOf } from './recorder.js';
+export { RequestRecorder, RequestState, stateOf, errorTypeOf, reservedUrl } from './recorder.js';
 export { HttpStore, RouteKey, Series, METHOD_NAMES } from './store.js';
 export { serialize, serializeToBuffer } from './serializer.js';
 export { AttributeGuard, type AttributesCallback } from './attributes.js';

@@ -33,7 +33,7 @@ export class RequestState {
   pending: boolean;
   /** a call of the response's `end()` has returned (the response's `writableEnded`, kept here to read it once) */
   ended = false;
-  /** the response's status code, read right after its `end()` returned (0: not ended yet) */
+  /** the status code the response's head was written with (`writeHead`'s argument), else read at `end()` (0: not yet) */
   status = 0;
   /** the response emitted 'finish' (everything was handed to the socket): a 'close' then is not an abort */
   finished = false;
@@ -43,6 +43,8 @@ export class RequestState {
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
   scratch: unknown = undefined;
+  /** the request's URL as the server handed it over (read while `req` still has Node's map; see `urlOf`) */
+  url: string | undefined = undefined;
   /**
    * Called once just before the request is counted (finished or aborted), for adapters that learn the route
    * late. A shared function, not a closure per request.
@@ -149,6 +151,26 @@ function newState(recorder: RequestRecorder, req: IncomingMessage, pending: bool
     socket,
     pending,
   );
+}
+
+const HEAD_INDEX = METHOD_INDEX.HEAD;
+
+/**
+ * Whether Node sends a body for this response (its `_hasBody`, derived instead of read: every read of a property
+ * of an Express response is a miss in V8's caches): not for HEAD requests, nor for 1xx, 204 and 304 responses.
+ */
+function hasBody(state: RequestState): boolean {
+  const s = state.status;
+  return state.method !== HEAD_INDEX && s !== 204 && s !== 304 && (s < 100 || s > 199);
+}
+
+/**
+ * The URL a request had when the server handed it over, if it is the request reserved last (see `reserveState`),
+ * else undefined. Express has swapped the prototype of `req` by the time its router runs, and from then on every
+ * read of `req` misses V8's caches; this string was read before that.
+ */
+export function reservedUrl(res: ServerResponse): string | undefined {
+  return res === reservedRes && reservedState !== undefined ? reservedState.url : undefined;
 }
 
 const STATUS_STRINGS: string[] = [];
@@ -298,6 +320,7 @@ export class RequestRecorder {
 function reserveState(recorder: RequestRecorder, req: IncomingMessage, res: ServerResponse): void {
   if ((res as WithState)[kState] === undefined) {
     const state = newState(recorder, req, true);
+    state.url = req.url;
     (req as WithState)[kState] = state;
     (res as WithState)[kState] = state;
     reservedRes = res;
@@ -363,7 +386,9 @@ function installPatches(): void {
   resProto.write = function meterlineWrite(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
     const result = originalWrite.apply(this, arguments);
     const state = lookup(this);
-    if (state !== undefined && this._hasBody !== false) state.responseBytes += chunkLength(chunk, encoding);
+    // the head is written by now (write() sends it), so its status is known
+    if (state !== undefined && (state.status !== 0 ? hasBody(state) : this._hasBody !== false))
+      state.responseBytes += chunkLength(chunk, encoding);
     return result;
   };
   resProto.end = function meterlineEnd(this: any, chunk: unknown, encoding: unknown, _cb: unknown) {
@@ -379,10 +404,21 @@ function installPatches(): void {
       state.ended = false;
       throw err;
     }
-    // read here, right after the framework and Node have read it, rather than at 'close'
-    state.status = this.statusCode;
-    if (typeof chunk !== 'function' && this._hasBody !== false)
-      state.responseBytes += chunkLength(chunk, encoding);
+    // normally known from writeHead (which end() calls for the implicit head); else read once, right away
+    if (state.status === 0) state.status = this.statusCode;
+    if (typeof chunk !== 'function' && hasBody(state)) state.responseBytes += chunkLength(chunk, encoding);
+    return result;
+  };
+  // the status a response's head is written with, taken from the argument (Node's end() calls
+  // `this.writeHead(this.statusCode)` for the implicit head; Fastify calls it with its status)
+  const originalWriteHead = resProto.writeHead;
+  resProto.writeHead = function meterlineWriteHead(this: any, statusCode: unknown) {
+    const result = originalWriteHead.apply(this, arguments);
+    const state = lookup(this);
+    if (state !== undefined && state.status === 0) {
+      const code = (statusCode as number) | 0;
+      if (code >= 100 && code <= 999) state.status = code;
+    }
     return result;
   };
   const reqProto = IncomingMessage.prototype as any;

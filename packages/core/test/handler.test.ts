@@ -51,6 +51,21 @@ beforeAll(async () => {
     if (req.url === '/metrics') return handler(req, res);
     const state = adapter.start(req, res);
     if (state !== undefined && req.url === '/plain') adapter.setRoute(state, '/plain');
+    const empty = /^\/empty\/(\d+)$/.exec(req.url ?? '');
+    if (state !== undefined && empty !== null) {
+      // a body written where Node drops it: nothing may be counted
+      adapter.setRoute(state, '/empty/:code');
+      res.writeHead(Number(empty[1]), { 'x-test': '1' });
+      res.end('dropped body');
+      return;
+    }
+    if (state !== undefined && req.url === '/implicit') {
+      adapter.setRoute(state, '/implicit');
+      res.statusCode = 201;
+      res.write('abc');
+      res.end(Buffer.from('de'));
+      return;
+    }
     res.end('hello');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -89,6 +104,40 @@ describe('the shared Prometheus handler', () => {
     const check = promtoolCheck(r.text);
     expect(check.output).toBe('');
     expect(check.code).toBe(0);
+  });
+
+  it('takes the status from the written head and counts no body where Node sends none (HEAD, 204, 304)', async () => {
+    const SIZE = 'http_server_response_body_size_bytes';
+    const get = (path: string, method = 'GET') =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(url + path, { method }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode as number));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get('/empty/204')).toBe(204);
+    expect(await get('/empty/304')).toBe(304);
+    expect(await get('/empty/200', 'HEAD')).toBe(200);
+    expect(await get('/empty/200')).toBe(200);
+    expect(await get('/implicit')).toBe(201);
+    const s = (await scrape(url + '/metrics')).scrape;
+    const labels = (route: string, code: string, method = 'GET') => ({
+      http_route: route,
+      http_response_status_code: code,
+      http_request_method: method,
+      url_scheme: 'http',
+      network_protocol_version: '1.1',
+    });
+    expect(s.count(SIZE, labels('/empty/:code', '204'))).toBe(1);
+    expect(s.sum(SIZE, labels('/empty/:code', '204'))).toBe(0);
+    expect(s.count(SIZE, labels('/empty/:code', '304'))).toBe(1);
+    expect(s.sum(SIZE, labels('/empty/:code', '304'))).toBe(0);
+    expect(s.sum(SIZE, labels('/empty/:code', '200', 'HEAD'))).toBe(0);
+    expect(s.sum(SIZE, labels('/empty/:code', '200'))).toBe('dropped body'.length);
+    expect(s.count(SIZE, labels('/implicit', '201'))).toBe(1);
+    expect(s.sum(SIZE, labels('/implicit', '201'))).toBe(5);
   });
 
   it('translates units and kinds as the OpenTelemetry Prometheus rules say', () => {

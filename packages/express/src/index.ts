@@ -5,6 +5,7 @@ import {
   AdapterCore,
   reportOnce,
   stateOf,
+  reservedUrl,
   type CommonOptions,
   type RequestState,
   type RouteKey,
@@ -145,7 +146,13 @@ function patchRouter(): void {
   proto.handle = function meterlineHandle(this: RouterLike, req: Request, res: Response, out: unknown) {
     const adapter = this[kAdapter];
     if (adapter !== undefined && stateOf(res) === undefined) {
-      if (adapter.isMetricsRequest(req.url)) {
+      // req.url is read only if the URL the server received could be for the metrics path: each read of req
+      // after Express swapped its prototype is a cache miss (a mounted router sees a part of that URL)
+      const original = reservedUrl(res);
+      if (
+        (original === undefined || adapter.mayBeMetricsRequest(original)) &&
+        adapter.isMetricsRequest(req.url)
+      ) {
         adapter.serveMetrics(req, res);
         return;
       }
