@@ -135,19 +135,43 @@ export function stateOf(res: ServerResponse | IncomingMessage): RequestState | u
   return state === undefined || state.pending ? undefined : state;
 }
 
+const GET_INDEX = METHOD_INDEX.GET;
+const POST_INDEX = METHOD_INDEX.POST;
+
+/** Index of a request method: GET and POST by identity (the parser's method strings are constants), else the table. */
+function methodIndex(method: unknown): number {
+  if (method === 'GET') return GET_INDEX;
+  if (method === 'POST') return POST_INDEX;
+  const m = METHOD_INDEX[method as string];
+  return m === undefined ? OTHER_INDEX : m;
+}
+
+/**
+ * Index of the protocol version, from the parser's numbers: `req.httpVersion` is a string built per request, and
+ * looking it up in a table first searches V8's string table for it.
+ */
+function protocolIndex(req: IncomingMessage): number {
+  const major = req.httpVersionMajor;
+  const minor = req.httpVersionMinor;
+  if (major === 1) return minor === 1 ? 1 : minor === 0 ? 0 : 3;
+  if (major === 2) return minor === 0 ? 2 : 3;
+  if (major === undefined) {
+    const p = PROTOCOL_INDEX[req.httpVersion];
+    return p === undefined ? 3 : p;
+  }
+  return 3;
+}
+
 /** The state fields computed from the request head (read once, where `req` is cheapest to read). */
 function newState(recorder: RequestRecorder, req: IncomingMessage, pending: boolean): RequestState {
   const socket = req.socket;
-  const m = METHOD_INDEX[req.method as string];
-  const method = m === undefined ? OTHER_INDEX : m;
   const scheme = socket !== null && (socket as { encrypted?: boolean }).encrypted === true ? 1 : 0;
-  const p = PROTOCOL_INDEX[req.httpVersion];
   return new RequestState(
     recorder,
     pending ? 0 : performance.now(),
-    method,
+    methodIndex(req.method),
     scheme,
-    p === undefined ? 3 : p,
+    protocolIndex(req),
     socket,
     pending,
   );

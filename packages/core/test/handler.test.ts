@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promtoolCheck, scrape, Scrape } from '@meterline/testing';
+import { promtoolCheck, rawRequest, scrape, Scrape } from '@meterline/testing';
 import {
   AdapterCore,
   configure,
@@ -138,6 +138,32 @@ describe('the shared Prometheus handler', () => {
     expect(s.sum(SIZE, labels('/empty/:code', '200'))).toBe('dropped body'.length);
     expect(s.count(SIZE, labels('/implicit', '201'))).toBe(1);
     expect(s.sum(SIZE, labels('/implicit', '201'))).toBe(5);
+  });
+
+  it('labels the protocol version and method from the request head (HTTP/1.0, POST, unknown methods)', async () => {
+    const port = Number(new URL(url).port);
+    expect(await rawRequest(port, 'GET /plain HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200/);
+    expect(
+      await rawRequest(
+        port,
+        'POST /plain HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc',
+      ),
+    ).toMatch(/^HTTP\/1\.1 200/);
+    expect(await rawRequest(port, 'PURGE /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200/,
+    );
+    const s = (await scrape(url + '/metrics')).scrape;
+    const labels = (method: string, version: string) => ({
+      http_route: '/plain',
+      http_response_status_code: '200',
+      http_request_method: method,
+      url_scheme: 'http',
+      network_protocol_version: version,
+    });
+    expect(s.count('http_server_request_duration_seconds', labels('GET', '1.0'))).toBe(1);
+    expect(s.count('http_server_request_duration_seconds', labels('POST', '1.1'))).toBe(1);
+    expect(s.sum('http_server_request_body_size_bytes', labels('POST', '1.1'))).toBe(3);
+    expect(s.count('http_server_request_duration_seconds', labels('_OTHER', '1.1'))).toBe(1);
   });
 
   it('translates units and kinds as the OpenTelemetry Prometheus rules say', () => {
