@@ -43,7 +43,7 @@ export class RequestState {
   owner: unknown = undefined;
   /** free slot for the adapter (e.g. the Express mount-path stack) */
   scratch: unknown = undefined;
-  /** the request's URL as the server handed it over (read while `req` still has Node's map; see `urlOf`) */
+  /** the request's URL as the server handed it over (read while `req` still has Node's map; see `reservedUrl`) */
   url: string | undefined = undefined;
   /**
    * Called once just before the request is counted (finished or aborted), for adapters that learn the route
