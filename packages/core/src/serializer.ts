@@ -301,26 +301,14 @@ export class ExpositionWriter {
   }
 }
 
-/** The exposition (Prometheus text format 0.0.4) of the metrics, as UTF-8 bytes. */
+/** The exposition (Prometheus text format 0.0.4) of the metrics, as UTF-8 bytes, written in one go. */
 export function serializeToBuffer(
   resourceMetrics: ResourceMetrics,
   options: { targetInfo?: boolean } = {},
 ): Buffer {
-  return serializeInto(resourceMetrics, options, undefined).bytes;
-}
-
-/**
- * As `serializeToBuffer`, written into `reuse` when it is large enough (else into a new buffer): `bytes` is a view
- * of `backing`, which the caller may hand back next time once `bytes` is no longer used (see `OutputBuffers`).
- */
-export function serializeInto(
-  resourceMetrics: ResourceMetrics,
-  options: { targetInfo?: boolean },
-  reuse: Buffer | undefined,
-): { bytes: Buffer; backing: Buffer } {
-  const writer = new ExpositionWriter(resourceMetrics, options, reuse);
+  const writer = new ExpositionWriter(resourceMetrics, options, undefined);
   writer.write(Infinity);
-  return writer.result();
+  return writer.result().bytes;
 }
 
 /**
