@@ -145,7 +145,7 @@ export async function settleNextTick() {
 }
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'];
-export const VARIANTS = ['bare', 'meterline', 'alternative', 'minimal'];
+export const VARIANTS = ['bare', 'meterline', 'alternative', 'minimal', 'control'];
 const builders = { express: expressServer, fastify: fastifyServer, koa: koaServer };
 
 /**
@@ -156,5 +156,6 @@ export function startApp(framework, variant, options = {}) {
   if (builders[framework] === undefined || !VARIANTS.includes(variant)) {
     throw new Error(`unknown app ${framework} ${variant}`);
   }
-  return builders[framework](variant, options);
+  // the A/A control is the bare app in a process of its own
+  return builders[framework](variant === 'control' ? 'bare' : variant, options);
 }

@@ -8,6 +8,8 @@
  *          --only express[,koa] --skip-extra
  *          --minimal   also run each framework's minimal bare app (nothing preloaded, no plugin loading), the
  *                      baseline that shows the V8 effect described in apps.mjs and bench/RESULTS.md
+ *          --control   also run a second bare process per framework (the same app as bare): its "vs bare" ratio is
+ *                      the run's A/A noise floor, what two processes of identical code differ by
  *          --unsettled skip the process.nextTick warm-up every server does before building its app (see
  *                      settleNextTick in apps.mjs): shows the V8 lottery that warm-up removes
  *
@@ -41,6 +43,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'skip-extra': { type: 'boolean', default: false },
     minimal: { type: 'boolean', default: false },
+    control: { type: 'boolean', default: false },
     unsettled: { type: 'boolean', default: false },
   },
 });
@@ -65,7 +68,7 @@ const connections = Math.round(positive('connections', flags.connections, 50));
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
 type Framework = 'express' | 'fastify' | 'koa';
-type Variant = 'bare' | 'meterline' | 'alternative' | 'minimal';
+type Variant = 'bare' | 'meterline' | 'alternative' | 'minimal' | 'control';
 const ALL_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
 const ALTERNATIVE: Record<Framework, string> = {
   express: 'express-prom-bundle',
@@ -95,6 +98,7 @@ const cases: Case[] = [];
 for (const framework of frameworks) {
   const variants: Variant[] = ['bare', 'meterline', 'alternative'];
   if (flags.minimal === true) variants.push('minimal');
+  if (flags.control === true) variants.push('control');
   for (const variant of variants) {
     if (variant === 'meterline' && !adapterBuilt(framework)) {
       notes.push(
@@ -219,7 +223,7 @@ const EXPECTED: Record<Framework, Record<'meterline' | 'alternative', { name: st
 };
 
 async function checkMetrics(c: Case, port: number, served: number): Promise<string | undefined> {
-  if (c.variant === 'bare' || c.variant === 'minimal') return undefined;
+  if (c.variant === 'bare' || c.variant === 'minimal' || c.variant === 'control') return undefined;
   await new Promise((r) => setTimeout(r, 100));
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();
@@ -434,7 +438,9 @@ async function throughput(): Promise<boolean> {
         ? c.variant
         : c.variant === 'minimal'
           ? 'bare, minimal process'
-          : ALTERNATIVE[c.framework];
+          : c.variant === 'control'
+            ? 'bare again (A/A control)'
+            : ALTERNATIVE[c.framework];
     const isBare = c.variant === 'bare';
     const ratioToBare = (pick: (s: Sample) => number[]) =>
       isBare
