@@ -59,6 +59,11 @@ export class AdapterCore {
   readonly hasExclusions: boolean;
   /** runs the `attributes` option's callback (read by the recorder when a request ends) */
   readonly attributeGuard: AttributeGuard | undefined;
+  /**
+   * Set by adapters of frameworks that swap the prototypes of `req`/`res` (Express): the server's requests then
+   * get their state before the framework sees them (see the recorder's `start`).
+   */
+  reserve = false;
 
   constructor(where: string, options: CommonOptions, extraKeys: readonly string[] = []) {
     checkObject(where, 'options', options);
@@ -108,7 +113,7 @@ export class AdapterCore {
 
   /** Begin measuring (idempotent). Unmatched paths matching an `exclude` pattern are checked at the end. */
   start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
-    const state = this.recorder.start(req, res);
+    const state = this.recorder.start(req, res, this.reserve);
     if (state !== undefined && state.owner === undefined) {
       state.owner = this;
       if (this.hasExclusions) this.excludeUnmatched(state, req.url);

@@ -111,6 +111,7 @@ function forget(res: object): void {
 const kConnection: unique symbol = Symbol.for('meterline.socket.group') as any;
 const kConnectionStart: unique symbol = Symbol.for('meterline.socket.start') as any;
 const kServerTracked: unique symbol = Symbol.for('meterline.server.tracked') as any;
+const kServerReserves: unique symbol = Symbol.for('meterline.server.reserves') as any;
 const kPatched: unique symbol = Symbol.for('meterline.patched') as any;
 
 type WithState = { [kState]?: RequestState };
@@ -223,8 +224,12 @@ export class RequestRecorder {
     installPatches();
   }
 
-  /** Begin measuring a request. Idempotent; never throws. */
-  start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
+  /**
+   * Begin measuring a request. Idempotent; never throws. `reserve`: give every later request of this server its
+   * state before the framework sees it (see `reserveState`), for frameworks that swap the prototypes of
+   * `req`/`res` (Express); others do not need it and skip the extra 'request' listener.
+   */
+  start(req: IncomingMessage, res: ServerResponse, reserve = false): RequestState | undefined {
     if (res === lastRes) return lastState;
     const existing = lookup(res);
     if (res === reservedRes) reservedRes = reservedState = undefined;
@@ -259,6 +264,8 @@ export class RequestRecorder {
       if (socket !== null) {
         state.socket = null;
         if ((socket as any)[kConnection] === undefined) this.trackSocket(socket);
+        // a request that was not reserved: its server may not reserve yet (checked once per such request)
+        if (reserve && existing === undefined) this.reserveRequests((socket as { server?: Server }).server);
       }
       return state;
     } catch (err) {
@@ -273,17 +280,23 @@ export class RequestRecorder {
     if (server !== undefined && server !== null && (server as any)[kServerTracked] === undefined) {
       (server as any)[kServerTracked] = true;
       const recorder = this;
-      // first in line for every later request of this server (see reserveState); one function per server
-      if (typeof (server as { prependListener?: unknown }).prependListener === 'function') {
-        server.prependListener('request', function reserve(req: IncomingMessage, res: ServerResponse) {
-          reserveState(recorder, req, res);
-        });
-      }
       server.on('connection', function onConnection(s: Socket) {
         if ((s as any)[kConnection] === undefined) recorder.addSocket(s);
       });
     }
     this.addSocket(socket);
+  }
+
+  /** Reserve a state for every later request of this server (once per server; see `reserveState`). */
+  private reserveRequests(server: Server | undefined): void {
+    if (server === undefined || server === null || (server as any)[kServerReserves] !== undefined) return;
+    (server as any)[kServerReserves] = true;
+    if (typeof (server as { prependListener?: unknown }).prependListener !== 'function') return;
+    const recorder = this;
+    // first in line for every later request of this server; one function per server
+    server.prependListener('request', function reserve(req: IncomingMessage, res: ServerResponse) {
+      reserveState(recorder, req, res);
+    });
   }
 
   addSocket(socket: Socket): void {

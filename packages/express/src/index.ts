@@ -228,6 +228,8 @@ function ensureErrorLayer(router: RouterLike, originalUse: (...args: unknown[]) 
  */
 export function metrics(options: ExpressMetricsOptions = {}): RequestHandler {
   const adapter = new AdapterCore('@meterline/express metrics()', options);
+  // Express swaps the prototypes of req/res per request: reserve their state while they still share their maps
+  adapter.reserve = true;
   patchRouter();
   // Only runs if the router patch did not take (e.g. a second copy of the router package): measure from here.
   const middleware = function meterlineMiddleware(req: Request, res: Response, next: NextFunction): void {
