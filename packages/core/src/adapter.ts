@@ -8,7 +8,14 @@ import {
 import { type RequestRecorder, type RequestState } from './recorder.js';
 import { RUNTIME_OPTION_KEYS, runtimeFromOptions, type Meterline, type MeterlineOptions } from './runtime.js';
 import type { RouteKey } from './store.js';
-import { checkFunction, checkInteger, checkKnown, checkObject, checkPath, checkStringList } from './validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkPath,
+  checkStringList,
+} from './validate.js';
 import { AttributeGuard, type AttributesCallback } from './attributes.js';
 
 /** Options every adapter accepts (runtime options apply only to the first middleware created). */
@@ -79,7 +86,8 @@ export class AdapterCore {
     this.runtime = runtimeFromOptions(where, options as Record<string, unknown>);
     this.recorder = this.runtime.recorder;
     this.metricsPath = options.path === false ? undefined : (options.path ?? '/metrics');
-    this.handler = this.metricsPath === undefined ? undefined : createMetricsHandler(handlerOptions, this.runtime);
+    this.handler =
+      this.metricsPath === undefined ? undefined : createMetricsHandler(handlerOptions, this.runtime);
     const exclude = options.exclude ?? [];
     this.excludeStrings = new Set(exclude.filter((e): e is string => typeof e === 'string'));
     this.excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
@@ -149,7 +157,6 @@ export class AdapterCore {
     if (this.isExcluded(path)) state.excluded = true;
   }
 
-
   private isExcluded(template: string): boolean {
     if (this.excludeStrings.has(template)) return true;
     for (const re of this.excludePatterns) {
@@ -164,4 +171,3 @@ export class AdapterCore {
     if (state.error === undefined) state.error = error === undefined ? new Error('undefined error') : error;
   }
 }
-
