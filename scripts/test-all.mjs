@@ -6,16 +6,44 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', FORCE_COLOR: '0', NO_COLOR: '1' };
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+  FORCE_COLOR: '0',
+  NO_COLOR: '1',
+};
 const stages = [
   ['Prometheus tools', 'node', ['scripts/ensure-prometheus.mjs']],
   ['build', 'npx', ['turbo', 'run', 'build']],
   ['lint and typecheck', 'npx', ['turbo', 'run', 'lint', 'typecheck']],
   ['unit, integration and conformance tests', 'npx', ['turbo', 'run', 'test', '--concurrency=1']],
   ['end to end with Prometheus, Alertmanager, Pushgateway', 'npm', ['run', 'e2e', '-w', '@meterline/e2e']],
-  ['soak', 'npm', ['run', 'soak', '-w', '@meterline/test-kit'], { SOAK_SECONDS: process.env.SOAK_SECONDS ?? '10' }],
+  [
+    'soak',
+    'npm',
+    ['run', 'soak', '-w', '@meterline/test-kit'],
+    { SOAK_SECONDS: process.env.SOAK_SECONDS ?? '10' },
+  ],
   ['packed tarballs from import and require', 'node', ['scripts/pack-check.mjs']],
   ['benchmark smoke run', 'npm', ['run', 'bench:ci', '-w', '@meterline/bench']],
+  [
+    'concurrent cost smoke run',
+    'npm',
+    [
+      'run',
+      'bench:cost',
+      '-w',
+      '@meterline/bench',
+      '--',
+      '--rounds',
+      '1',
+      '--duration',
+      '1',
+      '--warmup',
+      '0.5',
+    ],
+  ],
 ];
 
 let passedTests = 0;
@@ -25,7 +53,11 @@ for (const [name, cmd, args, extraEnv] of stages) {
   console.log(`\n=== ${name} ===`);
   const started = Date.now();
   const code = await new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let carry = '';
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
@@ -53,6 +85,8 @@ console.log('\n=== summary ===');
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.seconds} s)`);
 for (const [name] of stages.slice(results.length)) console.log(`skip ${name}`);
 const stageFailures = results.filter((r) => !r.ok).length;
-console.log(`stages: ${results.length - stageFailures} passed, ${stageFailures} failed, ${stages.length - results.length} skipped`);
+console.log(
+  `stages: ${results.length - stageFailures} passed, ${stageFailures} failed, ${stages.length - results.length} skipped`,
+);
 console.log(`tests: ${passedTests} passed, ${failedTests + stageFailures} failed`);
 process.exit(stageFailures === 0 && failedTests === 0 ? 0 : 1);

@@ -3,7 +3,7 @@
  * framework with the defaults).
  *
  *   flags: --only express[,koa] --variants bare,control,meterline[,alternative] --rounds N --duration S
- *          --connections N (per variant)
+ *          --connections N (per variant) --warmup S (per variant, alone, before each round's measurement)
  *
  * The throughput benchmark (`npm run bench`) measures the variants one after the other in short interleaved slices;
  * this machine's speed changes from one second to the next (the same process measured in consecutive windows of
@@ -16,6 +16,7 @@
  * process: its ratio is the noise floor. Throughput at equal CPU is the inverse of the cost ratio.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '8' },
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '25' },
+    warmup: { type: 'string', default: '2' },
   },
 });
 
@@ -46,6 +48,7 @@ function positive(name, value, integer) {
 const rounds = positive('rounds', flags.rounds, true);
 const duration = positive('duration', flags.duration, false);
 const connections = positive('connections', flags.connections, true);
+const warmup = positive('warmup', flags.warmup, false);
 const FRAMEWORKS = ['express', 'fastify', 'koa'];
 const VARIANTS = ['bare', 'control', 'meterline', 'alternative'];
 const ALTERNATIVE = {
@@ -71,7 +74,7 @@ if (variants[0] !== 'bare') {
   console.error('--variants: the first variant must be bare (the others are compared with it)');
   process.exit(2);
 }
-const pin = availableParallelism() >= 2;
+const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 const pinned = (cpu, args) =>
   pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
 
@@ -122,7 +125,7 @@ const sd = (xs) => {
 
 console.log(
   `CPU cost per request, all variants loaded at once on ${pin ? 'CPU 1 (load on CPU 0)' : 'any CPU (taskset or a second CPU missing)'}: ` +
-    `${frameworks.length} framework(s) x ${rounds} rounds x (2s warm-up per variant + ${duration}s together), ` +
+    `${frameworks.length} framework(s) x ${rounds} rounds x (${warmup}s warm-up per variant + ${duration}s together), ` +
     `${connections} connections per variant`,
 );
 const loaders = [];
@@ -159,7 +162,7 @@ try {
           const child = start(1, ['server.mjs', framework, variant]);
           servers.push({ variant, child, port: (await nextMessage(child, 'listening')).port });
         }
-        for (const s of servers) await load(loaders[0], s.port, 2, 50);
+        for (const s of servers) await load(loaders[0], s.port, warmup, 50);
         for (const s of servers) {
           s.child.send('mark');
           await nextMessage(s.child, 'marked');
