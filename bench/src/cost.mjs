@@ -4,6 +4,10 @@
  *
  *   flags: --only express[,koa] --variants bare,control,meterline[,alternative] --rounds N --duration S
  *          --connections N (per variant) --warmup S (per variant, alone, before each round's measurement)
+ *          --perf      also sample CPU 1 with `perf record` while the variants run together (servers started with
+ *                      --perf-basic-prof) and print, per variant, the symbols whose sampled µs per request differ
+ *                      most from bare's, averaged over rounds: where the added cost goes, V8's runtime and the
+ *                      kernel included, measured under the same conditions for every variant (needs linux-perf)
  *
  * The throughput benchmark (`npm run bench`) measures the variants one after the other in short interleaved slices;
  * this machine's speed changes from one second to the next (the same process measured in consecutive windows of
@@ -15,8 +19,10 @@
  * so are costs that come from touching more memory or code; read the ratio, not the µs. `control` is a second bare
  * process: its ratio is the noise floor. Throughput at equal CPU is the inverse of the cost ratio.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +38,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '4' },
     connections: { type: 'string', default: '25' },
     warmup: { type: 'string', default: '2' },
+    perf: { type: 'boolean', default: false },
   },
 });
 
@@ -75,6 +82,37 @@ if (variants[0] !== 'bare') {
   process.exit(2);
 }
 const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const perf = flags.perf === true;
+if (perf && !existsSync('/usr/bin/perf')) {
+  console.error('--perf needs perf: apt-get install -y linux-perf');
+  process.exit(2);
+}
+if (perf && !pin) {
+  console.error('--perf samples CPU 1 and needs the servers pinned there (two CPUs and taskset)');
+  process.exit(2);
+}
+const PERF_HZ = 2000;
+const perfDir = perf ? mkdtempSync(join(tmpdir(), 'meterline-cost-')) : undefined;
+
+/** Samples per (pid, symbol) of one `perf record` file. */
+function perfSamples(file) {
+  const out = execFileSync(
+    'perf',
+    ['report', '-i', file, '--no-children', '--sort', 'pid,sym', '-g', 'none', '--stdio', '-n'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const byPid = new Map();
+  for (const line of out.split('\n')) {
+    const m = /^\s*[\d.]+%\s+(\d+)\s+(\d+):\S+\s+(?:\[.\]\s+)?(.*)$/.exec(line);
+    if (m === null) continue;
+    // JIT symbols carry line:column; merge the copies V8 made of one function
+    const symbol = m[3].trim().replace(/:\d+:\d+$/, '');
+    let symbols = byPid.get(m[2]);
+    if (symbols === undefined) byPid.set(m[2], (symbols = new Map()));
+    symbols.set(symbol, (symbols.get(symbol) ?? 0) + Number(m[1]));
+  }
+  return byPid;
+}
 const pinned = (cpu, args) =>
   pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
 
@@ -150,16 +188,42 @@ const markdown = [
   '|---|---|---:|---:|---:|---:|',
 ];
 const problems = [];
+
+/** The symbols whose sampled µs per request differ most between each variant and bare. */
+function printProfiles(framework, profiles) {
+  const bare = profiles.bare;
+  const total = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+  for (const variant of variants) {
+    if (variant === 'bare') continue;
+    const own = profiles[variant];
+    const rows = [...new Set([...bare.keys(), ...own.keys()])]
+      .map((symbol) => ({ symbol, a: bare.get(symbol) ?? 0, b: own.get(symbol) ?? 0 }))
+      .sort((x, y) => y.b - y.a - (x.b - x.a));
+    console.log(
+      `\n${framework} ${variant} vs bare, sampled µs per request: ${total(own).toFixed(2)} vs ${total(bare).toFixed(2)} ` +
+        `(${(total(own) - total(bare)).toFixed(2)} added); most added, then most saved:`,
+    );
+    const show = (r) =>
+      console.log(
+        `  ${(r.b - r.a >= 0 ? '+' : '') + (r.b - r.a).toFixed(2)}  ${r.a.toFixed(2)} -> ${r.b.toFixed(2)}  ${r.symbol.slice(0, 110)}`,
+      );
+    rows.slice(0, 25).forEach(show);
+    console.log('  ...');
+    rows.slice(-8).forEach(show);
+  }
+}
 try {
   for (const framework of frameworks) {
     const cpu = Object.fromEntries(variants.map((v) => [v, []]));
     const ratio = Object.fromEntries(variants.map((v) => [v, []]));
+    /** per variant: symbol -> sampled µs per request, averaged over rounds (--perf) */
+    const profiles = Object.fromEntries(variants.map((v) => [v, new Map()]));
     for (let round = 0; round < rounds; round++) {
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
       const servers = [];
       try {
         for (const variant of order) {
-          const child = start(1, ['server.mjs', framework, variant]);
+          const child = start(1, [...(perf ? ['--perf-basic-prof'] : []), 'server.mjs', framework, variant]);
           servers.push({ variant, child, port: (await nextMessage(child, 'listening')).port });
         }
         for (const s of servers) await load(loaders[0], s.port, warmup, 50);
@@ -167,9 +231,36 @@ try {
           s.child.send('mark');
           await nextMessage(s.child, 'marked');
         }
+        // perf samples the middle of the shared run: from 0.25 s in to 0.25 s before its end
+        const perfFile = perf ? join(perfDir, `${framework}-${round}.data`) : undefined;
+        const sampled = Math.max(0.1, duration - 0.5);
+        const recording = perf
+          ? new Promise((resolve) => {
+              setTimeout(() => {
+                const child = spawn(
+                  'perf',
+                  [
+                    'record',
+                    '-C',
+                    '1',
+                    '-F',
+                    String(PERF_HZ),
+                    '-o',
+                    perfFile,
+                    '--',
+                    'sleep',
+                    String(sampled),
+                  ],
+                  { stdio: 'ignore' },
+                );
+                child.on('close', resolve);
+              }, 250);
+            })
+          : undefined;
         const results = await Promise.all(
           servers.map((s, i) => load(loaders[i], s.port, duration, connections)),
         );
+        await recording;
         for (const [i, s] of servers.entries()) {
           s.child.send('report');
           const { cpuMicros } = await nextMessage(s.child, 'report');
@@ -180,6 +271,18 @@ try {
             );
           }
           s.cpu = cpuMicros / Math.max(1, r.ok2xx);
+        }
+        if (perf) {
+          const byPid = perfSamples(perfFile);
+          for (const [i, s] of servers.entries()) {
+            const symbols = byPid.get(String(s.child.pid)) ?? new Map();
+            // sampled µs per request: samples / rate, over the requests answered while sampling (pro rata)
+            const requests = (results[i].ok2xx * sampled) / results[i].seconds;
+            const into = profiles[s.variant];
+            for (const [symbol, n] of symbols) {
+              into.set(symbol, (into.get(symbol) ?? 0) + ((n / PERF_HZ) * 1e6) / requests / rounds);
+            }
+          }
         }
         const base = servers.find((s) => s.variant === 'bare').cpu;
         const line = [];
@@ -210,10 +313,12 @@ try {
       table.push(row);
       markdown.push('| ' + row.join(' | ') + ' |');
     }
+    if (perf) printProfiles(framework, profiles);
   }
 } finally {
   for (const l of loaders) if (l.connected) l.send('exit');
 }
+if (perfDir !== undefined) rmSync(perfDir, { recursive: true, force: true });
 console.log(table.toString());
 console.log('\nmarkdown:\n' + markdown.join('\n'));
 for (const p of problems) console.log('PROBLEM ' + p);
