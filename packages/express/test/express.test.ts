@@ -2,7 +2,14 @@ import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortAfterHeaders, abortMidRequest, eventually, promtoolCheck, scrape, type Scrape } from '@meterline/testing';
+import {
+  abortAfterHeaders,
+  abortMidRequest,
+  eventually,
+  promtoolCheck,
+  scrape,
+  type Scrape,
+} from '@meterline/testing';
 import { metrics } from '../src/index.js';
 
 const DURATION = 'http_server_request_duration_seconds';
@@ -26,6 +33,9 @@ class DatabaseError extends Error {}
 beforeAll(async () => {
   const app = express();
   // registered before the middleware: must be measured all the same
+  app.get('/reserved', (_req, res) => {
+    res.send('ok');
+  });
   app.get('/early', (_req, res) => {
     res.send('early');
   });
@@ -160,14 +170,21 @@ describe('express: errors and status codes', () => {
     expect(s.count(DURATION, get('/sync-boom', 500, { error_type: 'TypeError' }))).toBe(1);
     expect(s.count(DURATION, get('/unavailable', 503, { error_type: '503' }))).toBe(1);
     // 4xx is not a server error
-    expect(s.samples(DURATION, { http_response_status_code: '404' }).every((m) => !m.labels?.error_type)).toBe(true);
+    expect(
+      s.samples(DURATION, { http_response_status_code: '404' }).every((m) => !m.labels?.error_type),
+    ).toBe(true);
   });
 });
 
 describe('express: bodies and bytes', () => {
   it('counts request and response body bytes exactly, chunked and fixed length, HEAD without a body', async () => {
     const before = await metricsNow();
-    const post = { http_request_method: 'POST', http_route: '/users/:id', http_response_status_code: '201', ...base };
+    const post = {
+      http_request_method: 'POST',
+      http_route: '/users/:id',
+      http_response_status_code: '201',
+      ...base,
+    };
     const readBefore = before.value('network_server_io_bytes_total', {
       network_io_direction: 'receive',
       network_transport: 'tcp',
@@ -179,7 +196,11 @@ describe('express: bodies and bytes', () => {
       const body = Buffer.alloc(n, 1);
       sentBytes += n;
       expect(
-        await hit('/users/3', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } }),
+        await hit('/users/3', {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
       ).toBe(201);
     }
     expect(await hit('/stream')).toBe(200);
@@ -197,7 +218,9 @@ describe('express: bodies and bytes', () => {
       server_port: String(port),
     });
     expect(read - readBefore).toBeGreaterThanOrEqual(sentBytes);
-    expect(s.value('network_server_active_connections', { network_transport: 'tcp', server_port: String(port) })).toBeGreaterThanOrEqual(1);
+    expect(
+      s.value('network_server_active_connections', { network_transport: 'tcp', server_port: String(port) }),
+    ).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -206,7 +229,9 @@ describe('express: aborts and in-flight', () => {
     const slow = Promise.all([hit('/slow'), hit('/slow'), hit('/slow')]);
     await new Promise((r) => setTimeout(r, 100));
     const during = await metricsNow();
-    expect(during.value('http_server_active_requests', { http_request_method: 'GET', url_scheme: 'http' })).toBe(3);
+    expect(
+      during.value('http_server_active_requests', { http_request_method: 'GET', url_scheme: 'http' }),
+    ).toBe(3);
     await slow;
 
     await abortMidRequest(port, '/users/9', 1000, 10);
@@ -224,6 +249,20 @@ describe('express: aborts and in-flight', () => {
     const s = await metricsNow();
     expect(s.count(DURATION, get('/slow', 200))).toBe(3);
     for (const m of s.samples('http_server_active_requests')) expect(Number(m.value)).toBe(0);
+  });
+});
+
+describe('express: early reservation', () => {
+  it('reserves each request first in line (one extra request listener) and counts the reserved ones', async () => {
+    const before = (await metricsNow()).count(DURATION, get('/reserved', 200));
+    for (let i = 0; i < 3; i++) expect(await hit('/reserved')).toBe(200);
+    // Express swaps the prototypes of req/res: their state is reserved by a listener ahead of Express's own
+    expect(server.listenerCount('request')).toBe(2);
+    expect(
+      await eventually(
+        async () => (await metricsNow()).count(DURATION, get('/reserved', 200)) === before + 3,
+      ),
+    ).toBe(true);
   });
 });
 

@@ -43,9 +43,12 @@ beforeAll(async () => {
   // registered before the plugin: measured all the same
   app.get('/early', async () => 'early');
   await app.register(metrics);
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   app.get('/static', async () => ({ ok: true }));
+  app.get('/plain', async () => 'plain');
   app.get('/users/:id', async (request) => ({ id: (request.params as { id: string }).id }));
   app.post('/users/:id', async (request, reply) => {
     reply.code(201);
@@ -164,7 +167,9 @@ describe('fastify: route templates', () => {
     const s = await metricsNow();
     expect(s.count(DURATION, get(undefined, 404))).toBe(2);
     expect(s.count(DURATION, labels('_OTHER', undefined, 404))).toBe(1);
-    expect(s.samples(DURATION, { http_response_status_code: '404' }).every((m) => !m.labels?.http_route)).toBe(true);
+    expect(
+      s.samples(DURATION, { http_response_status_code: '404' }).every((m) => !m.labels?.http_route),
+    ).toBe(true);
   });
 });
 
@@ -185,6 +190,17 @@ describe('fastify: errors and status codes', () => {
   });
 });
 
+describe('fastify: hooks only', () => {
+  it('measures without a request listener of its own on the server (only Express needs requests reserved early)', async () => {
+    const before = (await metricsNow()).count(DURATION, get('/plain', 200));
+    expect(await hit('/plain')).toBe(200);
+    expect(app.server.listenerCount('request')).toBe(1);
+    expect(
+      await eventually(async () => (await metricsNow()).count(DURATION, get('/plain', 200)) === before + 1),
+    ).toBe(true);
+  });
+});
+
 describe('fastify: what is not measured', () => {
   it('skips routes with config.metrics === false and the metrics endpoint itself', async () => {
     expect(await hit('/health')).toBe(200);
@@ -196,7 +212,9 @@ describe('fastify: what is not measured', () => {
     expect(s.samples(DURATION, { http_route: '/metrics' })).toHaveLength(0);
     // nor counted without a route
     expect(s.count(DURATION, get(undefined, 200))).toBe(0);
-    expect(s.samples(DURATION, { http_response_status_code: '200' }).every((m) => m.labels?.http_route)).toBe(true);
+    expect(s.samples(DURATION, { http_response_status_code: '200' }).every((m) => m.labels?.http_route)).toBe(
+      true,
+    );
   });
 
   it('serves a scrape promtool accepts', async () => {

@@ -45,6 +45,9 @@ beforeAll(async () => {
   app.silent = true;
   app.use(metrics({ exclude: ['/health'] }));
   const router = new Router({ prefix: '/api' });
+  router.get('/plain', (ctx) => {
+    ctx.body = 'plain';
+  });
   router.get('/wait/:id', async (ctx) => {
     await gate.wait();
     ctx.body = 'done';
@@ -112,6 +115,17 @@ describe('the metrics endpoint', () => {
 });
 
 describe('request lifecycle', () => {
+  it('measures without a listener of its own on the server (only Express needs requests reserved early)', async () => {
+    const before = await scrape(running);
+    const res = await get(running, '/api/plain');
+    expect(res.status).toBe(200);
+    expect(running.server.listenerCount('request')).toBe(1);
+    const after = await settled(running, before.total(DURATION) + 1);
+    expect(after.count(DURATION, series('GET', '200', '/api/plain'))).toBe(
+      before.count(DURATION, series('GET', '200', '/api/plain')) + 1,
+    );
+  });
+
   it('keeps in-flight requests exact and back to 0', async () => {
     const active = { http_request_method: 'GET', url_scheme: 'http' };
     const before = await scrape(running);
@@ -132,7 +146,13 @@ describe('request lifecycle', () => {
     const finished = finishedAfterAbort;
     await abortBeforeResponse(running.port, '/api/wait/3');
     expect(await eventually(() => gate.entered === entered + 1)).toBe(true);
-    const aborted = { http_request_method: 'GET', http_route: '/api/wait/:id', url_scheme: 'http', network_protocol_version: '1.1', error_type: 'aborted' };
+    const aborted = {
+      http_request_method: 'GET',
+      http_route: '/api/wait/:id',
+      url_scheme: 'http',
+      network_protocol_version: '1.1',
+      error_type: 'aborted',
+    };
     const afterAbort = await settled(running, before.total(DURATION) + 1);
     expect(afterAbort.count(DURATION, aborted) - before.count(DURATION, aborted)).toBe(1);
     expect(afterAbort.value(ACTIVE, { http_request_method: 'GET', url_scheme: 'http' })).toBe(0);
