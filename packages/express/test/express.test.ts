@@ -33,13 +33,13 @@ class DatabaseError extends Error {}
 beforeAll(async () => {
   const app = express();
   // registered before the middleware: must be measured all the same
-  app.get('/reserved', (_req, res) => {
-    res.send('ok');
-  });
   app.get('/early', (_req, res) => {
     res.send('early');
   });
   app.use(metrics());
+  app.get('/reserved', (_req, res) => {
+    res.send('ok');
+  });
   app.use(express.json());
   app.use(express.raw({ type: 'application/octet-stream' }));
 
