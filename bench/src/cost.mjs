@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
+import { nextMessage, ResultTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -116,28 +116,6 @@ function perfSamples(file) {
 const pinned = (cpu, args) =>
   pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
 
-function nextMessage(child, type, timeoutMs = 60_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${type} message from process ${child.pid}`)),
-      timeoutMs,
-    );
-    const onMessage = (m) => {
-      if (m?.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code) => {
-      clearTimeout(timer);
-      reject(new Error(`process ${child.pid} exited (${code}) before ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 function start(cpu, args) {
   const [cmd, argv] = pinned(cpu, args);
   return spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -172,21 +150,14 @@ for (let i = 0; i < variants.length; i++) {
   await nextMessage(l, 'ready');
   loaders.push(l);
 }
-const table = new Table({
-  head: [
-    'framework',
-    'variant',
-    'CPU µs/req (shared)',
-    'cost vs bare',
-    'sd of a round',
-    'throughput at equal CPU',
-  ],
-  style: { head: [], border: [] },
-});
-const markdown = [
-  '| framework | variant | CPU µs/req (shared) | cost vs bare | sd of a round | throughput at equal CPU |',
-  '|---|---|---:|---:|---:|---:|',
-];
+const table = new ResultTable([
+  'framework',
+  'variant',
+  'CPU µs/req (shared)',
+  'cost vs bare',
+  'sd of a round',
+  'throughput at equal CPU',
+]);
 const problems = [];
 
 /** The symbols whose sampled µs per request differ most between each variant and bare. */
@@ -311,7 +282,6 @@ try {
         variant === 'bare' ? '1' : (1 / cost).toFixed(3),
       ];
       table.push(row);
-      markdown.push('| ' + row.join(' | ') + ' |');
     }
     if (perf) printProfiles(framework, profiles);
   }
@@ -319,7 +289,6 @@ try {
   for (const l of loaders) if (l.connected) l.send('exit');
 }
 if (perfDir !== undefined) rmSync(perfDir, { recursive: true, force: true });
-console.log(table.toString());
-console.log('\nmarkdown:\n' + markdown.join('\n'));
+table.print();
 for (const p of problems) console.log('PROBLEM ' + p);
 process.exitCode = problems.length === 0 ? 0 : 1;

@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import Table from 'cli-table3';
+import { ResultTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -174,22 +174,15 @@ console.log(
   `instructions per request under callgrind: ${frameworks.join(', ')}; ${variants.join(', ')}; windows of ` +
     `${windowSize} requests (${connections} connections) until two agree within 1 %`,
 );
-const table = new Table({
-  head: [
-    'framework',
-    'variant',
-    'instructions/req (main)',
-    'vs bare',
-    'added/req',
-    'all threads/req',
-    'windows',
-  ],
-  style: { head: [], border: [] },
-});
-const markdown = [
-  '| framework | variant | instructions/req (main thread) | vs bare | added/req | all threads/req | windows |',
-  '|---|---|---:|---:|---:|---:|---:|',
-];
+const table = new ResultTable([
+  'framework',
+  'variant',
+  'instructions/req (main thread)',
+  'vs bare',
+  'added/req',
+  'all threads/req',
+  'windows',
+]);
 let ok = true;
 for (const framework of frameworks) {
   const results = await Promise.allSettled(variants.map((v) => measure(framework, v)));
@@ -215,10 +208,8 @@ for (const framework of frameworks) {
       `${v.windows}${v.settled ? '' : ' (not settled)'}`,
     ];
     table.push(row);
-    markdown.push('| ' + row.join(' | ') + ' |');
   });
 }
-console.log(table.toString());
-console.log('\nmarkdown:\n' + markdown.join('\n'));
+table.print();
 console.log(`\ndone in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 if (!ok) process.exit(1);
