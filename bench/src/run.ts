@@ -547,6 +547,11 @@ async function cardinality(): Promise<boolean> {
         r.seriesAfter,
         `${fmt(growthKiB)} KiB`,
       ]);
+      const answered = Object.values(r.statuses as Record<string, number>).reduce((a, b) => a + b, 0);
+      if (answered !== r.requests) {
+        ok = false;
+        console.log(`PROBLEM ${framework}: ${answered} of ${r.requests} random-path requests answered`);
+      }
       if (r.seriesAfter !== r.seriesBefore) {
         ok = false;
         console.log(`PROBLEM ${framework}: random paths created ${r.seriesAfter - r.seriesBefore} series`);
