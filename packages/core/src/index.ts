@@ -7,6 +7,7 @@ export {
   runtimeFromOptions,
   type MeterlineOptions,
 } from './runtime.js';
+export { PullReader } from './pull-reader.js';
 export {
   createMetricsHandler,
   startMetricsServer,

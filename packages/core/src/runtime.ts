@@ -1,5 +1,4 @@
 import { metrics } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   MeterProvider,
@@ -13,6 +12,7 @@ import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,
 } from './constants.js';
+import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook, type ErrorHook } from './report.js';
 import { serialize, serializeToBuffer } from './serializer.js';
@@ -107,7 +107,7 @@ export class Meterline {
         where,
         'reader',
         options.reader,
-        'expected an OpenTelemetry MetricReader (e.g. a PrometheusExporter)',
+        'expected an OpenTelemetry MetricReader (e.g. a PeriodicExportingMetricReader)',
       );
     }
     this.options = options;
@@ -132,10 +132,7 @@ export class Meterline {
       const producers = (options.reader as unknown as { _metricProducers?: unknown[] })._metricProducers;
       this.producerAttached = Array.isArray(producers) && producers.includes(meterlineProducer);
     } else {
-      const exporter = new PrometheusExporter({
-        preventServerStart: true,
-        metricProducers: [meterlineProducer],
-      });
+      const exporter = new PullReader({ metricProducers: [meterlineProducer] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
       const resource =
         serviceName === undefined
