@@ -2,7 +2,8 @@
 //   PUSHGATEWAY_URL  default http://127.0.0.1:9091
 //   JOB_FAIL=1       make the `write` stage throw (the gateway keeps the time of the last success)
 //   JOB_ITEMS        how many records to process (default 250)
-import { configure, getMeterline, runJob } from '@meterline/core';
+import { configure, getMeterline } from '@meterline/core';
+import { runJob } from '@meterline/jobs';
 
 configure({ serviceName: 'batch-demo' });
 

@@ -1,13 +1,8 @@
 // An offline worker (a continuous consumer) whose metrics Prometheus scrapes: an in-process queue of emails,
 // sent one by one in two stages, and a batch indexer. Metrics on http://127.0.0.1:3004/metrics (PORT to change).
 import { metrics } from '@opentelemetry/api';
-import {
-  getMeterline,
-  offlineWorker,
-  startMetricsServer,
-  type BatchContext,
-  type WorkerContext,
-} from '@meterline/core';
+import { getMeterline, startMetricsServer } from '@meterline/core';
+import { offlineWorker, type BatchContext, type WorkerContext } from '@meterline/jobs';
 
 getMeterline(); // the runtime registers its MeterProvider globally: metrics.getMeter() below records into it
 

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  createMetricsHandler,
-  HANDLER_OPTION_KEYS,
-  type MetricsHandlerOptions,
-  type MetricsRequestHandler,
-} from './handler.js';
-import { type RequestRecorder, type RequestState } from './recorder.js';
-import { RUNTIME_OPTION_KEYS, runtimeFromOptions, type Meterline, type MeterlineOptions } from './runtime.js';
-import type { RouteKey } from './store.js';
+import { AttributeGuard } from './attributes.js';
+import { createMetricsHandler } from './handler.js';
+import { prepareInjected } from './injected.js';
+import { COMMON_OPTION_KEYS, DEFAULTS, HANDLER_OPTION_KEYS, pick } from './options.js';
+import type { RequestRecorder } from './recorder.js';
+import type { RequestState } from './request-state.js';
+import { runtimeFromOptions, type Meterline } from './runtime.js';
+import type { RouteKey } from './series.js';
+import type { CommonOptions, MetricsHandlerOptions, MetricsRequestHandler } from './types.js';
 import {
   checkFunction,
   checkInteger,
@@ -16,78 +16,60 @@ import {
   checkPath,
   checkStringList,
 } from './validate.js';
-import { AttributeGuard, type AttributesCallback } from './attributes.js';
 
-/** Options every adapter accepts (runtime options apply only to the first middleware created). */
-export interface CommonOptions extends MeterlineOptions, MetricsHandlerOptions {
+/** What an adapter tells core about its framework, once, when its middleware is created. */
+export interface AdapterSpec<S> {
+  /** Names the middleware in option errors, e.g. `'@meterline/express metrics()'`. */
+  where: string;
+  /** Option names the adapter accepts beyond `CommonOptions` (default none). */
+  extraOptions?: readonly string[];
   /**
-   * Path at which the app serves the Prometheus metrics (default `/metrics`); `false` to serve nothing on the
-   * app (e.g. when `startMetricsServer()` serves them on their own port). Requests to it are not measured.
+   * The framework swaps the prototypes of `req`/`res` per request (Express): give the server's requests their
+   * state before the framework sees them (default false).
    */
-  path?: string | false;
-  /**
-   * Your own low-cardinality attributes for the request metrics, computed when each request ends, e.g.
-   * `(req) => ({ tenant_tier: tierOf(req) })`. At most `maxAttributeValues` distinct values per key (more fold
-   * into `__overflow__`); a callback that throws or returns junk is reported once and ignored.
-   */
-  attributes?: AttributesCallback;
-  /** Distinct values per user attribute key (default 100). */
-  maxAttributeValues?: number;
-  /**
-   * Routes not to record: route templates (`'/health'`) or regular expressions tested against the template;
-   * for unmatched requests, against the path.
-   */
-  exclude?: Array<string | RegExp>;
+  reserve?: boolean;
+  /** Called once just before one of this adapter's requests is counted, finished or aborted (learn the route late). */
+  beforeCount?: (state: RequestState<S>) => void;
 }
-
-export const COMMON_OPTION_KEYS: readonly string[] = [
-  ...RUNTIME_OPTION_KEYS,
-  ...HANDLER_OPTION_KEYS,
-  'path',
-  'exclude',
-  'attributes',
-  'maxAttributeValues',
-];
 
 const EXCLUDED = null;
 
 /**
- * The framework-independent half of every adapter: option validation, the shared handler at the metrics path,
- * exclusions, route interning. An adapter only hooks its framework and reports the route template.
+ * The framework-independent half of every adapter: options, the shared handler at the metrics path,
+ * exclusions, route interning and the request lifecycle. An adapter hooks its framework and reports the route
+ * template, the thrown error and nothing else. `S` is the adapter's per-request data (`state.scratch`).
  */
-export class AdapterCore {
+export class AdapterCore<S = unknown> {
   readonly runtime: Meterline;
   readonly recorder: RequestRecorder;
   readonly metricsPath: string | undefined;
   readonly handler: MetricsRequestHandler | undefined;
-  private readonly excludeStrings: Set<string>;
-  private readonly excludePatterns: RegExp[];
-  private readonly routeCache = new Map<string, RouteKey | null>();
   readonly hasExclusions: boolean;
   /** runs the `attributes` option's callback (read by the recorder when a request ends) */
   readonly attributeGuard: AttributeGuard | undefined;
-  /**
-   * Set by adapters of frameworks that swap the prototypes of `req`/`res` (Express): the server's requests then
-   * get their state before the framework sees them (see the recorder's `start`).
-   */
-  reserve = false;
+  readonly reserve: boolean;
+  readonly beforeCount: ((state: RequestState<S>) => void) | undefined;
+  private readonly excludeStrings: Set<string>;
+  private readonly excludePatterns: RegExp[];
+  private readonly routeCache = new Map<string, RouteKey | null>();
 
-  constructor(where: string, options: CommonOptions, extraKeys: readonly string[] = []) {
+  constructor(spec: AdapterSpec<S>, options: CommonOptions) {
+    const where = spec.where;
     checkObject(where, 'options', options);
-    checkKnown(where, options, [...COMMON_OPTION_KEYS, ...extraKeys]);
+    checkKnown(where, options, [...COMMON_OPTION_KEYS, ...(spec.extraOptions ?? [])]);
     checkPath(where, 'path', options.path);
     checkStringList(where, 'exclude', options.exclude);
     checkFunction(where, 'attributes', options.attributes);
     checkInteger(where, 'maxAttributeValues', options.maxAttributeValues, 1, 10_000);
-    const handlerOptions: MetricsHandlerOptions = {};
-    for (const key of HANDLER_OPTION_KEYS) {
-      if (options[key] !== undefined) (handlerOptions as Record<string, unknown>)[key] = options[key];
-    }
-    this.runtime = runtimeFromOptions(where, options as Record<string, unknown>);
+    this.reserve = spec.reserve ?? false;
+    this.beforeCount = spec.beforeCount;
+    this.runtime = runtimeFromOptions(where, options);
     this.recorder = this.runtime.recorder;
-    this.metricsPath = options.path === false ? undefined : (options.path ?? '/metrics');
+    this.metricsPath = options.path === false ? undefined : (options.path ?? DEFAULTS.path);
     this.handler =
-      this.metricsPath === undefined ? undefined : createMetricsHandler(handlerOptions, this.runtime);
+      this.metricsPath === undefined
+        ? undefined
+        : createMetricsHandler(pick<MetricsHandlerOptions>(options, HANDLER_OPTION_KEYS), this.runtime);
     const exclude = options.exclude ?? [];
     this.excludeStrings = new Set(exclude.filter((e): e is string => typeof e === 'string'));
     this.excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
@@ -95,7 +77,11 @@ export class AdapterCore {
     this.attributeGuard =
       options.attributes === undefined
         ? undefined
-        : new AttributeGuard(options.attributes, options.maxAttributeValues ?? 100, this.runtime.store);
+        : new AttributeGuard(
+            options.attributes,
+            options.maxAttributeValues ?? DEFAULTS.maxAttributeValues,
+            this.runtime.store.overflows,
+          );
   }
 
   /** True if this request is for the metrics path (no allocation: compares in place). */
@@ -119,14 +105,22 @@ export class AdapterCore {
     (this.handler as MetricsRequestHandler)(req, res);
   }
 
-  /** Begin measuring (idempotent). Unmatched paths matching an `exclude` pattern are checked at the end. */
-  start(req: IncomingMessage, res: ServerResponse): RequestState | undefined {
-    const state = this.recorder.start(req, res, this.reserve);
+  /**
+   * Begin measuring (idempotent). The state is this adapter's if `state.owner === this`; another adapter (or
+   * another copy of core) may own it. Unmatched paths matching an `exclude` pattern are checked at the end.
+   */
+  start(req: IncomingMessage, res: ServerResponse): RequestState<S> | undefined {
+    const state = this.recorder.start(req, res, this.reserve) as RequestState<S> | undefined;
     if (state !== undefined && state.owner === undefined) {
       state.owner = this;
       if (this.hasExclusions) this.excludeUnmatched(state, req.url);
     }
     return state;
+  }
+
+  /** For requests injected without a network (Fastify's `inject()`): call before `start()`. */
+  prepareInjected(req: IncomingMessage, res: ServerResponse): void {
+    prepareInjected(req, res);
   }
 
   /** The interned key of a route template, or null if the template is excluded (adapters may cache it). */
@@ -140,8 +134,12 @@ export class AdapterCore {
   }
 
   /** Report the matched route template of a request. */
-  setRoute(state: RequestState, template: string): void {
-    const key = this.routeKey(template);
+  setRoute(state: RequestState<S>, template: string): void {
+    this.setRouteKey(state, this.routeKey(template));
+  }
+
+  /** Report the matched route as a key from `routeKey()` (null: excluded). */
+  setRouteKey(state: RequestState<S>, key: RouteKey | null): void {
     if (key === EXCLUDED) state.excluded = true;
     else {
       state.excluded = false;
@@ -150,7 +148,7 @@ export class AdapterCore {
   }
 
   /** For unmatched requests: exclusion patterns are tested against the path. */
-  excludeUnmatched(state: RequestState, url: string | undefined): void {
+  excludeUnmatched(state: RequestState<S>, url: string | undefined): void {
     if (url === undefined) return;
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -167,7 +165,7 @@ export class AdapterCore {
   }
 
   /** Report a thrown error (its class name becomes error.type if the response is a 5xx). */
-  setError(state: RequestState, error: unknown): void {
+  setError(state: RequestState<S>, error: unknown): void {
     if (state.error === undefined) state.error = error === undefined ? new Error('undefined error') : error;
   }
 }

@@ -7,15 +7,10 @@ import {
   ATTR_ROUTE,
   ATTR_SCHEME,
   ATTR_STATUS,
-  ROUTE_OVERFLOW,
 } from './constants.js';
+import { AttributeValueCap, type OverflowCounts } from './cardinality.js';
 import { reportOnce } from './report.js';
-
-/** Your own low-cardinality attributes for the request metrics, computed when a request ends. */
-export type AttributesCallback = (
-  req: IncomingMessage,
-  res: ServerResponse,
-) => Record<string, string | number | boolean> | undefined;
+import type { AttributesCallback } from './types.js';
 
 /** A validated, capped set of user attributes and the string that identifies it. */
 export interface ExtraAttributes {
@@ -35,14 +30,15 @@ const MAX_VALUE_LENGTH = 128;
  * reported once; the request is recorded without the bad part.
  */
 export class AttributeGuard {
-  private readonly values = new Map<string, Set<string>>();
+  private readonly values: AttributeValueCap;
   private readonly cache = new Map<string, ExtraAttributes>();
   constructor(
     private readonly fn: AttributesCallback,
-    private readonly maxValues: number,
-    /** counts folded values for `meterline_cardinality_overflow_total{attribute="attributes"}` */
-    private readonly counter: { attributeOverflows: number },
-  ) {}
+    maxValues: number,
+    counts: OverflowCounts,
+  ) {
+    this.values = new AttributeValueCap(maxValues, counts);
+  }
 
   evaluate(res: ServerResponse): ExtraAttributes | undefined {
     let raw: unknown;
@@ -75,15 +71,7 @@ export class AttributeGuard {
         if (v !== undefined) reportOnce(`the attributes callback value of "${k}"`, new TypeError(`unsupported ${typeof v}; dropped`));
         continue;
       }
-      let seen = this.values.get(k);
-      if (seen === undefined) this.values.set(k, (seen = new Set()));
-      const text = String(value);
-      if (!seen.has(text)) {
-        if (seen.size >= this.maxValues) {
-          this.counter.attributeOverflows++;
-          value = ROUTE_OVERFLOW;
-        } else seen.add(text);
-      }
+      value = this.values.cap(k, value);
       (names ??= []).push(k);
       (values ??= []).push(value);
       id += k + '\u0000' + String(value) + '\u0001';

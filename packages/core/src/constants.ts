@@ -1,18 +1,3 @@
-/** Semantic-convention bucket advice for `http.server.request.duration` (seconds). */
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
-]);
-
-/** Buckets for request/response body sizes (bytes): powers of 4 from 0 to 64 MiB. */
-export const DEFAULT_SIZE_BUCKETS: readonly number[] = Object.freeze([
-  0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
-]);
-
-/** Buckets for `network.server.connection.duration` (seconds). */
-export const DEFAULT_CONNECTION_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
-]);
-
 /** The methods semantic conventions know; anything else is recorded as `_OTHER`. */
 export const KNOWN_METHODS: readonly string[] = Object.freeze([
   'GET',

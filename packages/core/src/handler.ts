@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { PROMETHEUS_CONTENT_TYPE } from './constants.js';
+import { DEFAULTS, HANDLER_OPTION_KEYS, SERVER_OPTION_KEYS } from './options.js';
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
 import { ExpositionWriter, OutputBuffers } from './serializer.js';
@@ -17,31 +18,15 @@ import {
   checkString,
   fail,
 } from './validate.js';
+import type {
+  MetricsAuth,
+  MetricsHandlerOptions,
+  MetricsRequestHandler,
+  MetricsServer,
+  MetricsServerOptions,
+} from './types.js';
 
 const gzipAsync = promisify(gzip);
-
-/** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
-export interface MetricsAuth {
-  /** Require `Authorization: Bearer <token>`. */
-  bearerToken?: string;
-  /** Require HTTP basic auth with these credentials. */
-  basic?: { username: string; password: string };
-  /** Your own check; return true to allow. */
-  check?: (req: IncomingMessage) => boolean | Promise<boolean>;
-}
-
-export interface MetricsHandlerOptions {
-  /** Protect the endpoint (bearer token, basic auth or your own check). */
-  auth?: MetricsAuth;
-  /** Answer 500 if collection takes longer than this (ms, default 10000). */
-  timeoutMs?: number;
-  /** Scrapes served at once; more get 503 (default 4). */
-  maxConcurrentScrapes?: number;
-  /** Compress when the client accepts gzip (default true). */
-  gzip?: boolean;
-}
-
-export const HANDLER_OPTION_KEYS = ['auth', 'timeoutMs', 'maxConcurrentScrapes', 'gzip'] as const;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
@@ -184,8 +169,6 @@ function plain(
   res.end(text + '\n');
 }
 
-export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
 /**
  * The shared Prometheus handler: a plain Node `(req, res)` handler for any framework or server. Serves the text
  * exposition format 0.0.4 (gzip when accepted) for GET and HEAD, 405 otherwise, 401 without valid credentials,
@@ -199,9 +182,9 @@ export function createMetricsHandler(
   checkObject(where, 'options', options);
   checkKnown(where, options, HANDLER_OPTION_KEYS);
   validateHandlerOptions(where, options);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const maxConcurrent = options.maxConcurrentScrapes ?? 4;
-  const useGzip = options.gzip !== false;
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const maxConcurrent = options.maxConcurrentScrapes ?? DEFAULTS.maxConcurrentScrapes;
+  const useGzip = options.gzip ?? DEFAULTS.gzip;
   const auth = options.auth;
   let inFlight = 0;
   const buffers = new OutputBuffers();
@@ -273,32 +256,15 @@ export function createMetricsHandler(
   };
 }
 
-export interface MetricsServerOptions extends MetricsHandlerOptions {
-  /** Port to listen on (0 = any free port). Default 9464. */
-  port?: number;
-  /** Address to bind. Default 127.0.0.1: exposing metrics beyond the host is a deliberate choice. */
-  host?: string;
-  /** Path of the metrics endpoint (default /metrics). */
-  path?: string;
-}
-
-export interface MetricsServer {
-  server: Server;
-  port: number;
-  host: string;
-  url: string;
-  close(): Promise<void>;
-}
-
 /** Serve the shared handler on its own port (127.0.0.1 unless told otherwise). */
 export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const where = 'meterline.startMetricsServer';
   checkObject(where, 'options', options);
-  checkKnown(where, options, [...HANDLER_OPTION_KEYS, 'port', 'host', 'path']);
+  checkKnown(where, options, SERVER_OPTION_KEYS);
   checkInteger(where, 'port', options.port, 0, 65535);
   checkString(where, 'host', options.host);
   checkString(where, 'path', options.path);
-  const { port = 9464, host = '127.0.0.1', path = '/metrics', ...handlerOptions } = options;
+  const { port = DEFAULTS.port, host = DEFAULTS.host, path = DEFAULTS.path, ...handlerOptions } = options;
   if (!path.startsWith('/')) fail(where, 'path', path, 'expected a path starting with "/"');
   const handler = createMetricsHandler(handlerOptions);
   const server = createServer((req, res) => {

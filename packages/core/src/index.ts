@@ -1,56 +1,33 @@
+// `@meterline/core`: what applications use. Adapters and other meterline packages build on `@meterline/core/adapter`.
 export {
   configure,
   getMeterline,
   resetMeterline,
   meterlineProducer,
   Meterline,
-  runtimeFromOptions,
-  type MeterlineOptions,
 } from './runtime.js';
 export { PullReader } from './pull-reader.js';
-export {
-  createMetricsHandler,
-  startMetricsServer,
-  type MetricsAuth,
-  type MetricsHandlerOptions,
-  type MetricsRequestHandler,
-  type MetricsServer,
-  type MetricsServerOptions,
-} from './handler.js';
-export { AdapterCore, COMMON_OPTION_KEYS, type CommonOptions } from './adapter.js';
-export { RequestRecorder, RequestState, stateOf, errorTypeOf, reservedUrl } from './recorder.js';
-export { HttpStore, RouteKey, Series, METHOD_NAMES } from './store.js';
+export { createMetricsHandler, startMetricsServer } from './handler.js';
+export { withMetrics, setRoute, type NodeMetricsOptions } from './node.js';
 export { serialize, serializeToBuffer } from './serializer.js';
-export { AttributeGuard, type AttributesCallback } from './attributes.js';
 export { prometheusName, labelName } from './naming.js';
-export { reportOnce, setErrorHook, type ErrorHook } from './report.js';
+export { setErrorHook } from './report.js';
 export {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,
   DEFAULT_CONNECTION_DURATION_BUCKETS,
-  ROUTE_OVERFLOW,
-  ERROR_ABORTED,
-  PROMETHEUS_CONTENT_TYPE,
-} from './constants.js';
-export {
-  Pushgateway,
-  PushError,
-  pushMetrics,
-  groupingPath,
-  selectMetrics,
-  type PushgatewayOptions,
-  type PushOptions,
-  type PushResult,
-  type PushTarget,
-  type MetricSelection,
-} from './push.js';
-export { runJob, BATCH_JOB_METRICS, JOBS_SCOPE, type JobContext, type RunJobOptions } from './jobs.js';
-export {
-  offlineWorker,
-  OfflineWorker,
-  OFFLINE_WORKER_METRICS,
-  OFFLINE_DURATION_BUCKETS,
-  type OfflineWorkerOptions,
-  type WorkerContext,
-  type BatchContext,
-} from './offline.js';
+  HTTP_METRICS,
+  type MetricDefinition,
+} from './http-metrics.js';
+export { ROUTE_OVERFLOW, ERROR_ABORTED, PROMETHEUS_CONTENT_TYPE } from './constants.js';
+export type {
+  AttributesCallback,
+  CommonOptions,
+  ErrorHook,
+  MeterlineOptions,
+  MetricsAuth,
+  MetricsHandlerOptions,
+  MetricsRequestHandler,
+  MetricsServer,
+  MetricsServerOptions,
+} from './types.js';

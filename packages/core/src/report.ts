@@ -1,7 +1,6 @@
 import { diag } from '@opentelemetry/api';
 
-/** Called once per distinct fault inside meterline (never per request). */
-export type ErrorHook = (error: unknown, where: string) => void;
+import type { ErrorHook } from './types.js';
 
 let hook: ErrorHook | undefined;
 const reported = new Set<string>();

@@ -7,16 +7,13 @@ import {
   type MetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import {
-  DEFAULT_CONNECTION_DURATION_BUCKETS,
-  DEFAULT_DURATION_BUCKETS,
-  DEFAULT_SIZE_BUCKETS,
-} from './constants.js';
+import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
-import { reportOnce, setErrorHook, type ErrorHook } from './report.js';
+import { reportOnce, setErrorHook } from './report.js';
 import { serialize, serializeToBuffer } from './serializer.js';
 import { HttpStore } from './store.js';
+import type { MeterlineOptions } from './types.js';
 import {
   checkBoolean,
   checkBuckets,
@@ -28,50 +25,7 @@ import {
   fail,
 } from './validate.js';
 
-/** Options of the process-wide meterline runtime (shared by every adapter and the Prometheus handler). */
-export interface MeterlineOptions {
-  /**
-   * Your own MeterProvider. Give `reader` with it: the reader (bound to this provider) is what the Prometheus
-   * handler collects from. Without both, meterline creates a provider with a Prometheus reader.
-   */
-  meterProvider?: MeterProvider;
-  /** The reader the handler collects from; add `meterlineProducer` to its `metricProducers`, or meterline merges its data itself. */
-  reader?: MetricReader;
-  /** `service.name` of the resource meterline creates (default: OTEL_SERVICE_NAME or the SDK default). */
-  serviceName?: string;
-  /** Set meterline's MeterProvider as the global one for `@opentelemetry/api` (default true). */
-  registerGlobal?: boolean;
-  /** Buckets of http.server.request.duration in seconds (default: semantic-convention advice). */
-  durationBuckets?: number[];
-  /** Buckets of http.server.request.body.size in bytes. */
-  requestSizeBuckets?: number[];
-  /** Buckets of http.server.response.body.size in bytes. */
-  responseSizeBuckets?: number[];
-  /** Buckets of network.server.connection.duration in seconds. */
-  connectionDurationBuckets?: number[];
-  /** Cap on distinct http.route values; beyond it, routes fold into `__overflow__` (default 1000). */
-  maxRoutes?: number;
-  /** Cap on distinct error.type values; beyond it, `_OTHER` (default 100). */
-  maxErrorTypes?: number;
-  /** Receives internal faults, once each (default: OpenTelemetry diag logger and a process warning). */
-  onError?: ErrorHook;
-}
-
 export const MESSAGE_PREFIX = 'meterline';
-const RUNTIME_KEYS = [
-  'meterProvider',
-  'reader',
-  'serviceName',
-  'registerGlobal',
-  'durationBuckets',
-  'requestSizeBuckets',
-  'responseSizeBuckets',
-  'connectionDurationBuckets',
-  'maxRoutes',
-  'maxErrorTypes',
-  'onError',
-] as const;
-export const RUNTIME_OPTION_KEYS: readonly string[] = RUNTIME_KEYS;
 
 const kRuntime = Symbol.for('meterline.runtime');
 type Global = { [kRuntime]?: Meterline };
@@ -88,7 +42,7 @@ export class Meterline {
   constructor(options: MeterlineOptions = {}) {
     const where = `${MESSAGE_PREFIX}.configure`;
     checkObject(where, 'options', options);
-    checkKnown(where, options, RUNTIME_KEYS);
+    checkKnown(where, options, RUNTIME_OPTION_KEYS);
     checkString(where, 'serviceName', options.serviceName);
     checkBoolean(where, 'registerGlobal', options.registerGlobal);
     checkFunction(where, 'onError', options.onError);
@@ -114,16 +68,16 @@ export class Meterline {
     if (options.onError !== undefined) setErrorHook(options.onError);
     this.store = new HttpStore({
       durationBuckets:
-        checkBuckets(where, 'durationBuckets', options.durationBuckets) ?? DEFAULT_DURATION_BUCKETS,
+        checkBuckets(where, 'durationBuckets', options.durationBuckets) ?? DEFAULTS.durationBuckets,
       requestSizeBuckets:
-        checkBuckets(where, 'requestSizeBuckets', options.requestSizeBuckets) ?? DEFAULT_SIZE_BUCKETS,
+        checkBuckets(where, 'requestSizeBuckets', options.requestSizeBuckets) ?? DEFAULTS.requestSizeBuckets,
       responseSizeBuckets:
-        checkBuckets(where, 'responseSizeBuckets', options.responseSizeBuckets) ?? DEFAULT_SIZE_BUCKETS,
+        checkBuckets(where, 'responseSizeBuckets', options.responseSizeBuckets) ?? DEFAULTS.responseSizeBuckets,
       connectionDurationBuckets:
         checkBuckets(where, 'connectionDurationBuckets', options.connectionDurationBuckets) ??
-        DEFAULT_CONNECTION_DURATION_BUCKETS,
-      maxRoutes: options.maxRoutes ?? 1000,
-      maxErrorTypes: options.maxErrorTypes ?? 100,
+        DEFAULTS.connectionDurationBuckets,
+      maxRoutes: options.maxRoutes ?? DEFAULTS.maxRoutes,
+      maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
     });
     this.recorder = new RequestRecorder(this.store);
     if (options.reader !== undefined && options.meterProvider !== undefined) {
@@ -141,7 +95,7 @@ export class Meterline {
       this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
       this.reader = exporter;
       this.producerAttached = true;
-      if (options.registerGlobal !== false) metrics.setGlobalMeterProvider(this.meterProvider);
+      if (options.registerGlobal ?? DEFAULTS.registerGlobal) metrics.setGlobalMeterProvider(this.meterProvider);
     }
   }
 
@@ -211,24 +165,17 @@ export function getMeterline(): Meterline {
  * For adapters: take the runtime options out of an adapter's options. The first middleware may carry them
  * (they configure the runtime); later ones may not, unless the runtime is not configured yet.
  */
-export function runtimeFromOptions(where: string, options: Record<string, unknown>): Meterline {
-  const runtimeOptions: Record<string, unknown> = {};
-  let any = false;
-  for (const key of RUNTIME_KEYS) {
-    if (options[key] !== undefined) {
-      runtimeOptions[key] = options[key];
-      any = true;
-    }
-  }
+export function runtimeFromOptions(where: string, options: object): Meterline {
+  const runtimeOptions = pick<MeterlineOptions>(options, RUNTIME_OPTION_KEYS);
   const g = globalThis as Global;
-  if (!any) return getMeterline();
+  if (Object.keys(runtimeOptions).length === 0) return getMeterline();
   if (g[kRuntime] !== undefined) {
     throw new Error(
       `${where}: runtime options (${Object.keys(runtimeOptions).join(', ')}) were given but meterline is already ` +
         'configured by an earlier middleware or configure() call; give them only once, to the first middleware or to configure()',
     );
   }
-  return configure(runtimeOptions as MeterlineOptions);
+  return configure(runtimeOptions);
 }
 
 /** Drop the process-wide runtime (tests only). */

@@ -5,12 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promtoolCheck, rawRequest, scrape, Scrape } from '@meterline/testing';
 import {
-  AdapterCore,
   configure,
   createMetricsHandler,
   getMeterline,
   prometheusName,
+  setRoute,
   startMetricsServer,
+  withMetrics,
 } from '../src/index.js';
 import { sendInSlices, writeInSteps } from '../src/handler.js';
 import { ExpositionWriter, OutputBuffers, serializeToBuffer } from '../src/serializer.js';
@@ -20,7 +21,7 @@ let url: string;
 let queueDepth = 7;
 
 beforeAll(async () => {
-  const runtime = configure({ serviceName: 'core-test' });
+  configure({ serviceName: 'core-test' });
   // the user's own instruments, through the global OpenTelemetry API, land on the same /metrics
   const meter = metrics.getMeter('shop');
   const orders = meter.createCounter('shop.orders', { description: 'Orders placed.', unit: '{order}' });
@@ -44,30 +45,28 @@ beforeAll(async () => {
     .createUpDownCounter('odd.labels', { valueType: ValueType.INT })
     .add(1, { 'a.b': 'x', a_b: 'y', quote: 'say "hi"\\now\n' });
 
-  // a plain Node server measured by core alone (any framework works like this)
-  const adapter = new AdapterCore('test', {});
-  const handler = createMetricsHandler({}, runtime);
-  server = createServer((req, res) => {
-    if (req.url === '/metrics') return handler(req, res);
-    const state = adapter.start(req, res);
-    if (state !== undefined && req.url === '/plain') adapter.setRoute(state, '/plain');
-    const empty = /^\/empty\/(\d+)$/.exec(req.url ?? '');
-    if (state !== undefined && empty !== null) {
-      // a body written where Node drops it: nothing may be counted
-      adapter.setRoute(state, '/empty/:code');
-      res.writeHead(Number(empty[1]), { 'x-test': '1' });
-      res.end('dropped body');
-      return;
-    }
-    if (state !== undefined && req.url === '/implicit') {
-      adapter.setRoute(state, '/implicit');
-      res.statusCode = 201;
-      res.write('abc');
-      res.end(Buffer.from('de'));
-      return;
-    }
-    res.end('hello');
-  });
+  // a plain Node server measured by core alone: the public `withMetrics` listener and `setRoute`
+  server = createServer(
+    withMetrics((req, res) => {
+      if (req.url === '/plain') setRoute(req, '/plain');
+      const empty = /^\/empty\/(\d+)$/.exec(req.url ?? '');
+      if (empty !== null) {
+        // a body written where Node drops it: nothing may be counted
+        setRoute(req, '/empty/:code');
+        res.writeHead(Number(empty[1]), { 'x-test': '1' });
+        res.end('dropped body');
+        return;
+      }
+      if (req.url === '/implicit') {
+        setRoute(req, '/implicit');
+        res.statusCode = 201;
+        res.write('abc');
+        res.end(Buffer.from('de'));
+        return;
+      }
+      res.end('hello');
+    }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -164,6 +163,54 @@ describe('the shared Prometheus handler', () => {
     expect(s.count('http_server_request_duration_seconds', labels('POST', '1.1'))).toBe(1);
     expect(s.sum('http_server_request_body_size_bytes', labels('POST', '1.1'))).toBe(3);
     expect(s.count('http_server_request_duration_seconds', labels('_OTHER', '1.1'))).toBe(1);
+  });
+
+  it('withMetrics records what a plain listener throws, or its promise rejects, and passes it on unchanged', async () => {
+    const caught: string[] = [];
+    const wrapped = withMetrics(
+      (req) => {
+        setRoute(req, req.url as string);
+        if (req.url === '/sync') throw new RangeError('sync');
+        return Promise.resolve().then(() => {
+          throw new SyntaxError('async');
+        });
+      },
+      { path: false },
+    );
+    // the app's own outer handler answers what the listener failed to
+    const fail = (res: import('node:http').ServerResponse) => (err: unknown) => {
+      caught.push((err as Error).name);
+      res.statusCode = 500;
+      res.end('failed');
+    };
+    const own = createServer((req, res) => {
+      try {
+        (wrapped(req, res) as Promise<unknown>).catch(fail(res));
+      } catch (err) {
+        fail(res)(err);
+      }
+    });
+    await new Promise<void>((r) => own.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(base + '/sync')).status).toBe(500);
+      expect((await fetch(base + '/async')).status).toBe(500);
+    } finally {
+      own.closeAllConnections();
+      await new Promise((r) => own.close(r));
+    }
+    expect(caught.sort()).toEqual(['RangeError', 'SyntaxError']);
+    const s = (await scrape(url + '/metrics')).scrape;
+    const labels = (route: string, errorType: string) => ({
+      http_route: route,
+      http_response_status_code: '500',
+      http_request_method: 'GET',
+      url_scheme: 'http',
+      network_protocol_version: '1.1',
+      error_type: errorType,
+    });
+    expect(s.count('http_server_request_duration_seconds', labels('/sync', 'RangeError'))).toBe(1);
+    expect(s.count('http_server_request_duration_seconds', labels('/async', 'SyntaxError'))).toBe(1);
   });
 
   it('translates units and kinds as the OpenTelemetry Prometheus rules say', () => {

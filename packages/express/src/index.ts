@@ -9,7 +9,7 @@ import {
   type CommonOptions,
   type RequestState,
   type RouteKey,
-} from '@meterline/core';
+} from '@meterline/core/adapter';
 
 /** Options of the Express middleware: everything core accepts (see `@meterline/core`). */
 export type ExpressMetricsOptions = CommonOptions;
@@ -116,10 +116,6 @@ function onRoute(adapter: AdapterCore, state: RequestState, layer: Layer, req: R
   adapter.setRoute(state, joinTemplate(prefix, patternString(pattern)));
 }
 
-function ownerOf(state: RequestState): AdapterCore | undefined {
-  return state.owner instanceof AdapterCore ? state.owner : undefined;
-}
-
 /** Patch the router once per process: prototypes, so routes registered before `metrics()` are covered too. */
 function patchRouter(): void {
   const Router = (express as unknown as { Router: { prototype: Record<string | symbol, any> } }).Router;
@@ -171,7 +167,7 @@ function patchRouter(): void {
     const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined) {
       try {
-        const adapter = ownerOf(state);
+        const adapter = state.owner;
         if (adapter !== undefined) {
           if (this.route !== undefined) onRoute(adapter, state, this, req);
           else if (this.slash !== true && this.rawPath !== '/' && this.rawPath !== undefined)
@@ -194,7 +190,7 @@ function patchRouter(): void {
   ) {
     const state = stateOf(res as unknown as ServerResponse);
     if (state !== undefined && error !== 'route' && error !== 'router') {
-      const adapter = ownerOf(state);
+      const adapter = state.owner;
       if (adapter !== undefined) adapter.setError(state, error);
     }
     return originalHandleError.call(this, error, req, res, next);
@@ -227,9 +223,8 @@ function ensureErrorLayer(router: RouterLike, originalUse: (...args: unknown[]) 
  * `app.use(metrics())`. Routes registered before or after it are measured alike.
  */
 export function metrics(options: ExpressMetricsOptions = {}): RequestHandler {
-  const adapter = new AdapterCore('@meterline/express metrics()', options);
   // Express swaps the prototypes of req/res per request: reserve their state while they still share their maps
-  adapter.reserve = true;
+  const adapter = new AdapterCore({ where: '@meterline/express metrics()', reserve: true }, options);
   patchRouter();
   // Only runs if the router patch did not take (e.g. a second copy of the router package): measure from here.
   const middleware = function meterlineMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -6,8 +6,7 @@ import type {
   HookHandlerDoneFunction,
 } from 'fastify';
 import fp from 'fastify-plugin';
-import { IncomingMessage, type ServerResponse } from 'node:http';
-import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RouteKey } from '@meterline/core';
+import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RouteKey } from '@meterline/core/adapter';
 
 /** Options of the Fastify plugin: everything core accepts (see `@meterline/core`). */
 export type FastifyMetricsOptions = CommonOptions;
@@ -25,9 +24,6 @@ const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 const NO_ROUTE = 0; // the not-found handler: measured, no http.route
 const SKIP = 1; // opted out (config.metrics === false), excluded, or the metrics route: not measured
 type Cached = RouteKey | typeof NO_ROUTE | typeof SKIP;
-
-/** Core's per-socket marker; a socket carrying it is not tracked again (see `inject()` below). */
-const kSocketGroup = Symbol.for('meterline.socket.group');
 
 /**
  * Fastify keeps a request's route context (with the route's `config`) under a private symbol; reading it
@@ -55,23 +51,6 @@ function resolveRoute(adapter: AdapterCore, config: Record<PropertyKey, unknown>
   return adapter.routeKey(url) ?? SKIP;
 }
 
-/**
- * `fastify.inject()` (light-my-request) hands Fastify a fake socket, a request that is a plain Readable (not an
- * IncomingMessage, whose `push` core counts) and a response whose socket flushes asynchronously, so
- * `writableFinished` is still false when it closes. Keep the fake socket out of the network counters, count
- * the injected body through core's counting `push`, and treat an ended injected response as complete, so
- * injected requests count like real ones.
- */
-function prepareInjected(req: IncomingMessage, res: ServerResponse): void {
-  const socket = req.socket as unknown as Record<symbol, unknown> | null;
-  if (socket !== null && socket[kSocketGroup] === undefined) socket[kSocketGroup] = null;
-  if (!(req instanceof IncomingMessage)) (req as { push: unknown }).push = IncomingMessage.prototype.push;
-  Object.defineProperty(res, 'writableFinished', { configurable: true, get: injectedFinished });
-}
-function injectedFinished(this: ServerResponse): boolean {
-  return this.writableEnded;
-}
-
 const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineFastify(
   fastify: FastifyInstance,
   options: FastifyMetricsOptions,
@@ -83,7 +62,7 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
   }
   let adapter: AdapterCore;
   try {
-    adapter = new AdapterCore('@meterline/fastify', own);
+    adapter = new AdapterCore({ where: '@meterline/fastify' }, own);
   } catch (err) {
     done(err as Error); // bad options: register() / ready() rejects with the message naming the option
     return;
@@ -105,7 +84,8 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
       }
       if (cached !== SKIP) {
         const res = reply.raw;
-        if ((res as { isLightMyRequest?: boolean }).isLightMyRequest === true) prepareInjected(request.raw, res);
+        // fastify.inject(): no network, a fake socket; counted like real requests
+        if ((res as { isLightMyRequest?: boolean }).isLightMyRequest === true) adapter.prepareInjected(request.raw, res);
         const state = adapter.start(request.raw, res);
         if (state !== undefined && cached !== NO_ROUTE && state.owner === adapter) state.route = cached;
       }

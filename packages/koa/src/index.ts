@@ -5,7 +5,7 @@ import {
   reportOnce,
   type CommonOptions,
   type RequestState,
-} from '@meterline/core';
+} from '@meterline/core/adapter';
 
 /** Options of the Koa middleware: everything core accepts (see `@meterline/core`). */
 export type KoaMetricsOptions = CommonOptions;
@@ -40,7 +40,7 @@ function templateOf(path: string | RegExp): string {
  * method) whose path is the last one that ran; if a middleware answered before any route ran, the first route
  * layer the router was dispatching to. No such layer (router 404/405, no router): no `http.route`.
  */
-function resolveRoute(adapter: AdapterCore, state: RequestState, ctx: RoutedContext): void {
+function resolveRoute(adapter: AdapterCore<RoutedContext>, state: RequestState<RoutedContext>, ctx: RoutedContext): void {
   const matched = ctx.matched;
   if (matched === undefined || matched.length === 0) return;
   const last = ctx._matchedRoute;
@@ -61,9 +61,9 @@ function resolveRoute(adapter: AdapterCore, state: RequestState, ctx: RoutedCont
 }
 
 /** Core calls this just before counting: an aborted request's route is known before it is counted. */
-function beforeFinish(state: RequestState): void {
-  if (state.scratch === undefined || !(state.owner instanceof AdapterCore)) return;
-  const ctx = state.scratch as RoutedContext;
+function beforeCount(state: RequestState<RoutedContext>): void {
+  const ctx = state.scratch;
+  if (ctx === undefined || state.owner === undefined) return;
   state.scratch = undefined;
   try {
     resolveRoute(state.owner, state, ctx);
@@ -77,14 +77,14 @@ function beforeFinish(state: RequestState): void {
  * `app.use(metrics())`. Errors thrown downstream are recorded and rethrown unchanged.
  */
 export function metrics(options: KoaMetricsOptions = {}): Middleware {
-  const adapter = new AdapterCore('@meterline/koa metrics()', options);
+  const adapter = new AdapterCore<RoutedContext>({ where: '@meterline/koa metrics()', beforeCount }, options);
   // Not an async function: the route is resolved when the response closes (`beforeFinish`, which also covers
   // aborted requests), so the only thing to do after the downstream middleware is to see an error pass through,
   // and a rejection handler does that without an async function's promise, await and resumption per request.
   return function meterlineMiddleware(ctx: Context, next: Next): Promise<void> {
     const req = ctx.req;
     const res = ctx.res;
-    let state: RequestState | undefined;
+    let state: RequestState<RoutedContext> | undefined;
     try {
       if (adapter.isMetricsRequest(req.url)) {
         ctx.respond = false;
@@ -94,10 +94,7 @@ export function metrics(options: KoaMetricsOptions = {}): Middleware {
       state = adapter.start(req, res);
       // a request another meterline middleware measures (or one not measured) is left alone
       if (state !== undefined && (state.owner !== adapter || state.scratch !== undefined)) state = undefined;
-      if (state !== undefined) {
-        state.scratch = ctx;
-        state.beforeFinish = beforeFinish;
-      }
+      if (state !== undefined) state.scratch = ctx as unknown as RoutedContext;
     } catch (err) {
       reportOnce('koa middleware', err);
       state = undefined;

@@ -1,18 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { metrics } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configure, getMeterline, Meterline, startMetricsServer, type MetricsServer } from '@meterline/core';
 import {
   BATCH_JOB_METRICS,
-  configure,
-  getMeterline,
-  Meterline,
   OFFLINE_WORKER_METRICS,
   offlineWorker,
   PushError,
   Pushgateway,
   runJob,
-  startMetricsServer,
-  type MetricsServer,
   type PushResult,
 } from '../src/index.js';
 import { freePort, scrape, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';

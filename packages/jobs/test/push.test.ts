@@ -1,15 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  configure,
-  getMeterline,
-  groupingPath,
-  pushMetrics,
-  PushError,
-  Pushgateway,
-  serialize,
-} from '../src/index.js';
+import { configure, getMeterline, serialize } from '@meterline/core';
+import { groupingPath, pushMetrics, PushError, Pushgateway } from '../src/index.js';
 import { freePort, Parsed, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
 let gateway: RunningPushgateway;

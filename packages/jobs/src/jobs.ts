@@ -10,13 +10,19 @@ import {
   type PushgatewayOptions,
   type PushResult,
 } from './push.js';
-import { reportOnce } from './report.js';
-import { getMeterline, type Meterline } from './runtime.js';
-import { checkBoolean, checkFunction, checkKnown, checkObject, checkString, fail } from './validate.js';
-import { serialize } from './serializer.js';
+import { getMeterline, serialize, type Meterline } from '@meterline/core';
+import {
+  checkBoolean,
+  checkFunction,
+  checkKnown,
+  checkObject,
+  checkString,
+  fail,
+  reportOnce,
+} from '@meterline/core/adapter';
 
 /** The scope name of the instruments meterline's job and worker helpers create. */
-export const JOBS_SCOPE = '@meterline/core/jobs';
+export const JOBS_SCOPE = '@meterline/jobs';
 
 /** Prometheus names of the batch job metrics (as pushed and scraped). */
 export const BATCH_JOB_METRICS = Object.freeze({

@@ -1,10 +1,16 @@
 import type { Attributes, Counter, Gauge, Histogram, UpDownCounter } from '@opentelemetry/api';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { errorTypeOf } from './recorder.js';
-import { reportOnce } from './report.js';
+import { getMeterline, type Meterline } from '@meterline/core';
+import {
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkString,
+  errorTypeOf,
+  fail,
+  reportOnce,
+} from '@meterline/core/adapter';
 import { jobsMeter } from './jobs.js';
-import { getMeterline, type Meterline } from './runtime.js';
-import { checkInteger, checkKnown, checkObject, checkString, fail } from './validate.js';
 
 /** Buckets of the offline worker duration histograms in seconds: semconv's up to 10 s, then up to 5 minutes. */
 export const OFFLINE_DURATION_BUCKETS: readonly number[] = Object.freeze([

@@ -1,9 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { prometheusName } from './naming.js';
-import { getMeterline, type Meterline } from './runtime.js';
-import { serialize } from './serializer.js';
-import { checkBoolean, checkInteger, checkKnown, checkObject, checkString, fail } from './validate.js';
+import { getMeterline, prometheusName, serialize, type Meterline } from '@meterline/core';
+import { checkBoolean, checkInteger, checkKnown, checkObject, checkString, fail } from '@meterline/core/adapter';
 
 /** Where the Pushgateway is and how hard to try. */
 export interface PushgatewayOptions {

@@ -1,0 +1,18 @@
+// `@meterline/core/adapter`: the contract between core and a framework adapter. Not for applications.
+export { AdapterCore, type AdapterSpec } from './adapter.js';
+export { RequestState } from './request-state.js';
+export { stateOf, reservedUrl } from './measured.js';
+export { RouteKey } from './series.js';
+export { METHOD_NAMES } from './http-metrics.js';
+export { reportOnce } from './report.js';
+export type { CommonOptions } from './types.js';
+export { errorTypeOf } from './error-type.js';
+export {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkString,
+  fail,
+} from './validate.js';

@@ -1,0 +1,111 @@
+import type { Attributes } from '@opentelemetry/api';
+import { ValueType } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { OVERFLOW_LABELS } from './cardinality.js';
+import { SCOPE_NAME, SCOPE_VERSION } from './constants.js';
+import { HTTP_METRICS, type MetricDefinition } from './http-metrics.js';
+import { hrTimeFromMs } from './series.js';
+import type { HttpStore } from './store.js';
+
+const OVERFLOW_ROUTE_ATTRS: Attributes = Object.freeze({ attribute: OVERFLOW_LABELS.route });
+const OVERFLOW_ERROR_ATTRS: Attributes = Object.freeze({ attribute: OVERFLOW_LABELS.errorType });
+const OVERFLOW_USER_ATTRS: Attributes = Object.freeze({ attribute: OVERFLOW_LABELS.attributes });
+
+/** The store's aggregates as OpenTelemetry metric data (cumulative), one scope. */
+export function collectScope(store: HttpStore): ScopeMetrics {
+  const endTime = hrTimeFromMs(Date.now());
+  const all = store.allSeries;
+  const duration: DataPoint<Histogram>[] = new Array(all.length);
+  const reqSize: DataPoint<Histogram>[] = new Array(all.length);
+  const resSize: DataPoint<Histogram>[] = new Array(all.length);
+  for (let i = 0; i < all.length; i++) {
+    const s = all[i];
+    duration[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.duration.toPoint() };
+    reqSize[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.requestSize.toPoint() };
+    resSize[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.responseSize.toPoint() };
+  }
+  const active: DataPoint<number>[] = [];
+  for (let i = 0; i < store.active.length; i++) {
+    if (store.active[i] !== 0) store.activeSeen[i] = 1;
+    if (store.activeSeen[i] === 1) {
+      active.push({ attributes: store.activeAttributes[i], startTime: store.startTime, endTime, value: store.active[i] });
+    }
+  }
+  const io: DataPoint<number>[] = [];
+  const conns: DataPoint<number>[] = [];
+  const connDuration: DataPoint<Histogram>[] = [];
+  for (const g of store.ports.values()) {
+    let read = g.closedRead;
+    let written = g.closedWritten;
+    for (const socket of g.live) {
+      read += socket.bytesRead;
+      written += socket.bytesWritten;
+    }
+    io.push({ attributes: g.receiveAttributes, startTime: g.startTime, endTime, value: read });
+    io.push({ attributes: g.transmitAttributes, startTime: g.startTime, endTime, value: written });
+    conns.push({ attributes: g.attributes, startTime: g.startTime, endTime, value: g.live.size });
+    connDuration.push({ attributes: g.attributes, startTime: g.startTime, endTime, value: g.connectionDuration.toPoint() });
+  }
+  const metrics: MetricData[] = [
+    histogram(HTTP_METRICS.duration, duration),
+    sum(HTTP_METRICS.activeRequests, active, false),
+    histogram(HTTP_METRICS.requestSize, reqSize),
+    histogram(HTTP_METRICS.responseSize, resSize),
+  ];
+  if (store.ports.size > 0) {
+    metrics.push(
+      sum(HTTP_METRICS.networkIo, io, true),
+      sum(HTTP_METRICS.activeConnections, conns, false),
+      histogram(HTTP_METRICS.connectionDuration, connDuration),
+    );
+  }
+  const overflows = store.overflows;
+  const start = store.startTime;
+  metrics.push(
+    sum(
+      HTTP_METRICS.cardinalityOverflow,
+      [
+        { attributes: OVERFLOW_ROUTE_ATTRS, startTime: start, endTime, value: overflows.route },
+        { attributes: OVERFLOW_USER_ATTRS, startTime: start, endTime, value: overflows.attributes },
+        { attributes: OVERFLOW_ERROR_ATTRS, startTime: start, endTime, value: overflows.errorType },
+      ],
+      true,
+    ),
+  );
+  return { scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics };
+}
+
+const EMPTY_RESOURCE = resourceFromAttributes({});
+
+/** A scope in the shape a `MetricProducer` returns. */
+export function producerResult(scope: ScopeMetrics): CollectionResult {
+  return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [scope] }, errors: [] };
+}
+
+function histogram(def: MetricDefinition, dataPoints: DataPoint<Histogram>[]): MetricData {
+  return {
+    descriptor: { name: def.name, unit: def.unit, description: def.description, valueType: ValueType.DOUBLE },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints,
+  };
+}
+
+function sum(def: MetricDefinition, dataPoints: DataPoint<number>[], isMonotonic: boolean): MetricData {
+  return {
+    descriptor: { name: def.name, unit: def.unit, description: def.description, valueType: ValueType.INT },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    dataPoints,
+    isMonotonic,
+  };
+}

@@ -1,0 +1,61 @@
+import { KNOWN_METHODS, OTHER_METHOD } from './constants.js';
+
+// The HTTP and network metrics meterline records, as data: OpenTelemetry names, units, descriptions, buckets.
+
+/** Semantic-convention bucket advice for `http.server.request.duration` (seconds). */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
+
+/** Buckets for request/response body sizes (bytes): powers of 4 from 0 to 64 MiB. */
+export const DEFAULT_SIZE_BUCKETS: readonly number[] = Object.freeze([
+  0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+]);
+
+/** Buckets for `network.server.connection.duration` (seconds). */
+export const DEFAULT_CONNECTION_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
+]);
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: string;
+  readonly description: string;
+}
+
+const define = (name: string, unit: string, description: string): MetricDefinition =>
+  Object.freeze({ name, unit, description });
+
+export const HTTP_METRICS = Object.freeze({
+  duration: define('http.server.request.duration', 's', 'Duration of HTTP server requests.'),
+  activeRequests: define('http.server.active_requests', '{request}', 'Number of active HTTP server requests.'),
+  requestSize: define('http.server.request.body.size', 'By', 'Size of HTTP server request bodies.'),
+  responseSize: define('http.server.response.body.size', 'By', 'Size of HTTP server response bodies.'),
+  networkIo: define('network.server.io', 'By', 'Bytes received and sent on server connections.'),
+  activeConnections: define(
+    'network.server.active_connections',
+    '{connection}',
+    'Number of open server connections.',
+  ),
+  connectionDuration: define('network.server.connection.duration', 's', 'Duration of server connections.'),
+  cardinalityOverflow: define(
+    'meterline.cardinality.overflow',
+    '{request}',
+    'Requests whose attribute value was folded into an overflow value by the cardinality guard.',
+  ),
+});
+
+/** Index of each known method; anything else maps to OTHER_INDEX (`_OTHER`). */
+export const METHOD_INDEX: Record<string, number> = Object.create(null);
+KNOWN_METHODS.forEach((m, i) => (METHOD_INDEX[m] = i));
+export const OTHER_INDEX = KNOWN_METHODS.length;
+export const METHOD_NAMES: readonly string[] = [...KNOWN_METHODS, OTHER_METHOD];
+/** `url.scheme` values by index. */
+export const SCHEMES = ['http', 'https'] as const;
+/** `network.protocol.version` values by index; index 3 means "unknown" (attribute omitted). */
+export const PROTOCOL_INDEX: Record<string, number> = Object.assign(Object.create(null), {
+  '1.0': 0,
+  '1.1': 1,
+  '2.0': 2,
+});
+export const PROTOCOLS = ['1.0', '1.1', '2', undefined] as const;

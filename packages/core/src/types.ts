@@ -1,0 +1,111 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+
+// The public option and result types of @meterline/core, each option with its default.
+// Defaults are applied in one place: options.ts.
+
+/** Called once per distinct fault inside meterline (never per request). */
+export type ErrorHook = (error: unknown, where: string) => void;
+
+/** Options of the process-wide runtime (shared by every adapter and the Prometheus handler). */
+export interface MeterlineOptions {
+  /**
+   * Your own MeterProvider (default: one created by meterline). Give `reader` with it: the reader bound to this
+   * provider is what the Prometheus handler collects from.
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * The reader the handler collects from (default: a `PullReader` meterline creates). Add `meterlineProducer` to
+   * its `metricProducers`, or meterline merges its data in itself.
+   */
+  reader?: MetricReader;
+  /** `service.name` of the resource meterline creates (default: `OTEL_SERVICE_NAME`, else the SDK default). */
+  serviceName?: string;
+  /** Set meterline's MeterProvider as the global one for `@opentelemetry/api` (default `true`). */
+  registerGlobal?: boolean;
+  /** Buckets of `http.server.request.duration`, seconds (default: the semantic-convention advice, 5 ms to 10 s). */
+  durationBuckets?: number[];
+  /** Buckets of `http.server.request.body.size`, bytes (default: powers of 4 from 0 to 64 MiB). */
+  requestSizeBuckets?: number[];
+  /** Buckets of `http.server.response.body.size`, bytes (default: powers of 4 from 0 to 64 MiB). */
+  responseSizeBuckets?: number[];
+  /** Buckets of `network.server.connection.duration`, seconds (default: 10 ms to 5 min). */
+  connectionDurationBuckets?: number[];
+  /** Cap on distinct `http.route` values; beyond it, routes fold into `__overflow__` (default 1000). */
+  maxRoutes?: number;
+  /** Cap on distinct `error.type` values; beyond it, `_OTHER` (default 100). */
+  maxErrorTypes?: number;
+  /** Receives internal faults, once each (default: the OpenTelemetry diag logger and one process warning). */
+  onError?: ErrorHook;
+}
+
+/** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
+export interface MetricsAuth {
+  /** Require `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** Require HTTP basic auth with these credentials. */
+  basic?: { username: string; password: string };
+  /** Your own check; return true to allow. */
+  check?: (req: IncomingMessage) => boolean | Promise<boolean>;
+}
+
+/** Options of the shared Prometheus handler. */
+export interface MetricsHandlerOptions {
+  /** Protect the endpoint: bearer token, basic auth or your own check (default: open). */
+  auth?: MetricsAuth;
+  /** Answer 500 if collection takes longer than this, ms (default 10000). */
+  timeoutMs?: number;
+  /** Scrapes served at once; more get 503 (default 4). */
+  maxConcurrentScrapes?: number;
+  /** Compress when the client accepts gzip (default `true`). */
+  gzip?: boolean;
+}
+
+/** Options of the separate metrics server. */
+export interface MetricsServerOptions extends MetricsHandlerOptions {
+  /** Port to listen on, 0 for any free port (default 9464). */
+  port?: number;
+  /** Address to bind (default `127.0.0.1`: exposing metrics beyond the host is a deliberate choice). */
+  host?: string;
+  /** Path of the metrics endpoint (default `/metrics`). */
+  path?: string;
+}
+
+export interface MetricsServer {
+  server: Server;
+  port: number;
+  host: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A plain Node `(req, res)` handler. */
+export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Your own low-cardinality attributes for the request metrics, computed when a request ends. */
+export type AttributesCallback = (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Record<string, string | number | boolean> | undefined;
+
+/** Options every middleware accepts (the runtime options only on the first one created). */
+export interface CommonOptions extends MeterlineOptions, MetricsHandlerOptions {
+  /**
+   * Path at which the app serves the Prometheus metrics (default `/metrics`); `false` to serve nothing on the
+   * app (e.g. when `startMetricsServer()` serves them on their own port). Requests to it are not measured.
+   */
+  path?: string | false;
+  /**
+   * Your own low-cardinality attributes for the request metrics, computed when each request ends, e.g.
+   * `(req) => ({ tenant_tier: tierOf(req) })` (default: none). At most `maxAttributeValues` distinct values per
+   * key (more fold into `__overflow__`); a callback that throws or returns junk is reported once and ignored.
+   */
+  attributes?: AttributesCallback;
+  /** Distinct values per user attribute key (default 100). */
+  maxAttributeValues?: number;
+  /**
+   * Routes not to record: route templates (`'/health'`) or regular expressions tested against the template;
+   * for unmatched requests, against the path (default: none).
+   */
+  exclude?: Array<string | RegExp>;
+}
