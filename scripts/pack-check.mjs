@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'meterline-pack-'));
-const packages = ['core', 'express', 'fastify', 'koa'].filter((p) => existsSync(join(root, 'packages', p, 'dist')));
+const packages = ['core', 'jobs', 'express', 'fastify', 'koa'].filter((p) => existsSync(join(root, 'packages', p, 'dist')));
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 try {
@@ -48,6 +48,14 @@ try {
       check(() => new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r({ port: s.address().port, close: () => new Promise((d) => { s.closeAllConnections(); s.close(d); }) })); }))
         .then(() => console.log('ok'), (e) => { console.error(e); process.exit(1); });`,
   };
+  // not a framework: a batch job recorded by @meterline/jobs and served by core's metrics server
+  apps.jobs = (imp) => `${imp('{ startMetricsServer }', '@meterline/core')}${imp('{ runJob }', '@meterline/jobs')}
+      (async () => { const server = await startMetricsServer({ port: 0 });
+      await runJob('pack-check', (job) => job.itemsProcessed(3));
+      const text = await (await fetch(server.url)).text(); await server.close();
+      const line = text.split('\\n').find((l) => l.startsWith('batch_job_items_processed_total{') && l.includes('job="pack-check"'));
+      if (!line || !line.endsWith(' 3')) { console.error(text); throw new Error('no items for the job'); }
+      console.log('ok'); })().catch((e) => { console.error(e); process.exit(1); });`;
   const esmImport = (name, from) => `import ${name} from '${from}';\n`;
   const cjsImport = (name, from) =>
     name.startsWith('{') ? `const ${name} = require('${from}');\n` : `const ${name} = require('${from}').default ?? require('${from}');\n`;
