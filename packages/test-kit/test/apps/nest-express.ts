@@ -4,7 +4,10 @@ import { metrics } from '@meterline/express';
 import { listenRunning, type ConformanceApp } from '../scenarios.js';
 import { ConformanceModule, configureNest } from './nest-module.js';
 
-/** NestJS 11 on its Express platform, with the one line `app.use(metrics())`. */
+/**
+ * NestJS on its Express platform, with the one line `app.use(metrics())`: Nest 11 (Express 5) here; the same source
+ * runs on Nest 10 (Express 4) in a project with `@nestjs/*@10`.
+ */
 export const nestExpressApp: ConformanceApp = {
   name: 'nest-express',
   // Nest's not-found handler answers OPTIONS and unknown methods (404, no route); its exception filter answers
