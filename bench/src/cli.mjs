@@ -29,6 +29,7 @@ export function list(name, value, allowed) {
 /** `--variants`: every variant is compared with bare, so bare must be among them. */
 export function variantList(value, allowed) {
   const variants = list('variants', value, allowed);
-  if (!variants.includes('bare')) fail('--variants: bare must be one of them (the others are compared with it)');
+  if (!variants.includes('bare'))
+    fail('--variants: bare must be one of them (the others are compared with it)');
   return variants;
 }

@@ -322,7 +322,12 @@ async function throughput(): Promise<boolean> {
     };
     const isBare = c.variant === 'bare';
     const ratioToBare = (pick: (s: Sample) => number[]) =>
-      isBare ? '1' : fmt(slicePairs(pick, (v, b) => v / b), 3);
+      isBare
+        ? '1'
+        : fmt(
+            slicePairs(pick, (v, b) => v / b),
+            3,
+          );
     table.push([
       c.framework,
       variantLabel(c.framework, c.variant),
@@ -331,7 +336,15 @@ async function throughput(): Promise<boolean> {
       fmt(median(list.map((s) => s.p99)), 2),
       ratioToBare((s) => s.sliceP99),
       fmt(median(list.map((s) => s.cpuPerRequest)), 1),
-      isBare ? '-' : fmt(slicePairs((s) => s.sliceCpu, (v, b) => v - b), 1),
+      isBare
+        ? '-'
+        : fmt(
+            slicePairs(
+              (s) => s.sliceCpu,
+              (v, b) => v - b,
+            ),
+            1,
+          ),
     ]);
   }
   table.print();
@@ -383,14 +396,17 @@ async function scrapeCost(): Promise<boolean> {
 }
 
 async function cardinality(): Promise<boolean> {
-  const table = new ResultTable([
-    'framework',
-    'random-path requests',
-    'statuses',
-    'series before',
-    'series after',
-    'heap growth after GC',
-  ], 1);
+  const table = new ResultTable(
+    [
+      'framework',
+      'random-path requests',
+      'statuses',
+      'series before',
+      'series after',
+      'heap growth after GC',
+    ],
+    1,
+  );
   let ok = true;
   const requests = quick ? 5000 : 20000;
   for (const framework of frameworks) {
