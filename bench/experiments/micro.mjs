@@ -3,7 +3,7 @@
 // same work uninstrumented. `npm run bench:micro -- [blocks] [perBlock]` prints one JSON line (ns/request).
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { AdapterCore } from '@meterline/core';
+import { AdapterCore } from '@meterline/core/adapter';
 import { median } from '../src/stats.mjs';
 
 const blocks = Number(process.argv[2] ?? 30);
