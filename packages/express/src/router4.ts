@@ -1,0 +1,151 @@
+/**
+ * Express 4: patch `express/lib/router` (proto.use/handle) and its Layer (handle_request/handle_error) once per
+ * process. Express 4's layers keep only a compiled RegExp, so `use()` records the path each layer was mounted at.
+ */
+import type { Request, Response } from 'express';
+import { reportOnce, stateOf } from '@meterline/core';
+import { mountPattern } from './route-template.js';
+import {
+  onMount,
+  onRoute,
+  ownerOf,
+  wrapHandle,
+  wrapHandleError,
+  wrapUse,
+  type Fn,
+  type RouterLike,
+} from './router-hooks.js';
+
+const kPatched = Symbol.for('meterline.express.patched');
+/** the path a layer was registered with by `use()` */
+const kPath = Symbol.for('meterline.express.path');
+/** per route or mount with an array of paths: one RegExp per entry, to tell which one matched */
+const kEntries = Symbol.for('meterline.express.entries');
+
+interface Layer4 {
+  route?: { path: unknown; [kEntries]?: Entry[] };
+  regexp: RegExp & { fast_slash?: boolean };
+  path?: string;
+  [kPath]?: unknown;
+  [kEntries]?: Entry[];
+  handle_request: Fn;
+  handle_error: Fn;
+}
+type LayerClass = new (path: unknown, options: object, fn: Fn) => Layer4;
+export interface Express4 {
+  Router: Fn & { use: Fn; handle: Fn; process_params: Fn };
+}
+
+/** True if `express` is Express 4 (its Router is the `express/lib/router` proto with `process_params`). */
+export function isExpress4(express: unknown): express is Express4 {
+  const router = (express as { Router?: { handle?: unknown; process_params?: unknown } }).Router;
+  return typeof router?.handle === 'function' && typeof router.process_params === 'function';
+}
+
+/** The path argument of `use(...)` as Express 4 reads it ('/' when the first argument is a function). */
+function usePath(first: unknown): unknown {
+  let arg = first;
+  while (Array.isArray(arg) && arg.length !== 0) arg = arg[0];
+  return typeof arg === 'function' ? '/' : first;
+}
+
+/** the handler of the layers compiled to match array entries (never called) */
+function compileOnly(): void {}
+
+interface Entry {
+  pattern: unknown;
+  regexp: RegExp;
+}
+
+/**
+ * The entry of an array of paths that matched `matched` (what the layer matched), compiled once per route or
+ * mount the way Express compiled the whole array.
+ */
+function matchedEntry(
+  holder: { [kEntries]?: Entry[] },
+  layer: Layer4,
+  paths: unknown[],
+  matched: string,
+  end: boolean,
+): unknown {
+  let entries = holder[kEntries];
+  if (entries === undefined) {
+    const Layer = Object.getPrototypeOf(layer).constructor as LayerClass;
+    const options = { sensitive: !layer.regexp.flags.includes('i'), strict: false, end };
+    entries = holder[kEntries] = paths
+      .flat(Infinity)
+      .map((pattern) => ({ pattern, regexp: new Layer(pattern, options, compileOnly).regexp }));
+  }
+  for (let i = 0; i < entries.length; i++) {
+    entries[i].regexp.lastIndex = 0;
+    if (entries[i].regexp.test(matched)) return entries[i].pattern;
+  }
+  return paths;
+}
+
+function routeEntry(layer: Layer4, req: Request): unknown {
+  const route = layer.route as { path: unknown[]; [kEntries]?: Entry[] };
+  // req.path: the path the route matched, relative to its router
+  return matchedEntry(route, layer, route.path, req.path, true);
+}
+
+/** The template of a mount registered with `path`; for arrays, the entry that matched (layer.path, set by match()). */
+function mountEntry(layer: Layer4, path: unknown): string {
+  return mountPattern(Array.isArray(path) ? matchedEntry(layer, layer, path, layer.path ?? '', false) : path);
+}
+
+export function patchRouter4(express: Express4): void {
+  const proto = express.Router as unknown as Record<string | symbol, any>;
+  if (proto[kPatched] === true) return;
+  proto[kPatched] = true;
+  const probe = express.Router();
+  probe.use(function probeLayer() {});
+  const layerProto = Object.getPrototypeOf(probe.stack[0]) as Layer4;
+
+  const originalUse = proto.use as Fn;
+  const metricsUse = wrapUse(originalUse);
+  proto.use = function meterlineUse4(this: RouterLike, ...args: unknown[]) {
+    const stack = this.stack as Layer4[];
+    const before = stack.length;
+    const result = metricsUse.apply(this, args);
+    const path = usePath(args[0]);
+    for (let i = before; i < stack.length; i++) stack[i][kPath] = path;
+    return result;
+  };
+  proto.handle = wrapHandle(proto.handle as Fn, originalUse);
+
+  const originalHandleRequest = layerProto.handle_request;
+  layerProto.handle_request = function meterlineHandleRequest(
+    this: Layer4,
+    req: Request,
+    res: Response,
+    next: unknown,
+  ) {
+    const state = stateOf(res);
+    if (state !== undefined) {
+      try {
+        const adapter = ownerOf(state);
+        if (adapter !== undefined) {
+          const path = this[kPath];
+          if (this.route !== undefined) onRoute(adapter, state, this, req, routeEntry);
+          else if (path !== undefined) {
+            if (path !== '/') onMount(state, req, mountEntry(this, path));
+          } else if (this.regexp.fast_slash !== true && !('method' in this)) {
+            // mounted before metrics() was first called: its path was never seen (a route's own layers have a method)
+            onMount(state, req, null);
+            reportOnce(
+              'express 4 mount path',
+              new Error(
+                'a router mounted before metrics() was first called: its routes get no http.route; call metrics() before mounting routers',
+              ),
+            );
+          }
+        }
+      } catch (err) {
+        reportOnce('express route tracking', err);
+      }
+    }
+    return originalHandleRequest.call(this, req, res, next);
+  };
+  layerProto.handle_error = wrapHandleError(layerProto.handle_error);
+}
