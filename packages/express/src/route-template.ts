@@ -22,13 +22,16 @@ export function patternString(pattern: unknown): string {
 export function joinTemplate(prefix: string, path: string): string {
   if (prefix === '') return path;
   if (path === '/' || path === '') return prefix;
-  return prefix.endsWith('/') && path.startsWith('/') ? prefix + path.slice(1) : prefix + path;
+  if (prefix.endsWith('/')) return path.startsWith('/') ? prefix + path.slice(1) : prefix + path;
+  // Express 4's catch-all `*` under a mount reads as everything below it
+  return path.startsWith('*') ? prefix + '/' + path : prefix + path;
 }
 
-/** The template of a mount path (`/orgs/:org/` mounts like `/orgs/:org`). */
+/** The template of a mount path: `/orgs/:org/` mounts like `/orgs/:org` (a RegExp is kept as written). */
 export function mountPattern(pattern: unknown): string {
-  const s = patternString(pattern);
-  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
+  if (Array.isArray(pattern)) return pattern.map(mountPattern).join('|');
+  if (typeof pattern !== 'string') return patternString(pattern);
+  return pattern.length > 1 && pattern.endsWith('/') ? pattern.slice(0, -1) : pattern;
 }
 
 /**
