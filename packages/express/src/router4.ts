@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from 'express';
 import { reportOnce, stateOf } from '@meterline/core';
-import { mountPattern } from './route-template.js';
+import { mountEntry, routeEntry } from './array-paths4.js';
 import {
   onMount,
   onRoute,
@@ -19,19 +19,15 @@ import {
 const kPatched = Symbol.for('meterline.express.patched');
 /** the path a layer was registered with by `use()` */
 const kPath = Symbol.for('meterline.express.path');
-/** per route or mount with an array of paths: one RegExp per entry, to tell which one matched */
-const kEntries = Symbol.for('meterline.express.entries');
 
 interface Layer4 {
-  route?: { path: unknown; [kEntries]?: Entry[] };
+  route?: { path: unknown };
   regexp: RegExp & { fast_slash?: boolean };
   path?: string;
   [kPath]?: unknown;
-  [kEntries]?: Entry[];
   handle_request: Fn;
   handle_error: Fn;
 }
-type LayerClass = new (path: unknown, options: object, fn: Fn) => Layer4;
 export interface Express4 {
   Router: Fn & { use: Fn; handle: Fn; process_params: Fn };
 }
@@ -47,51 +43,6 @@ function usePath(first: unknown): unknown {
   let arg = first;
   while (Array.isArray(arg) && arg.length !== 0) arg = arg[0];
   return typeof arg === 'function' ? '/' : first;
-}
-
-/** the handler of the layers compiled to match array entries (never called) */
-function compileOnly(): void {}
-
-interface Entry {
-  pattern: unknown;
-  regexp: RegExp;
-}
-
-/**
- * The entry of an array of paths that matched `matched` (what the layer matched), compiled once per route or
- * mount the way Express compiled the whole array.
- */
-function matchedEntry(
-  holder: { [kEntries]?: Entry[] },
-  layer: Layer4,
-  paths: unknown[],
-  matched: string,
-  end: boolean,
-): unknown {
-  let entries = holder[kEntries];
-  if (entries === undefined) {
-    const Layer = Object.getPrototypeOf(layer).constructor as LayerClass;
-    const options = { sensitive: !layer.regexp.flags.includes('i'), strict: false, end };
-    entries = holder[kEntries] = paths
-      .flat(Infinity)
-      .map((pattern) => ({ pattern, regexp: new Layer(pattern, options, compileOnly).regexp }));
-  }
-  for (let i = 0; i < entries.length; i++) {
-    entries[i].regexp.lastIndex = 0;
-    if (entries[i].regexp.test(matched)) return entries[i].pattern;
-  }
-  return paths;
-}
-
-function routeEntry(layer: Layer4, req: Request): unknown {
-  const route = layer.route as { path: unknown[]; [kEntries]?: Entry[] };
-  // req.path: the path the route matched, relative to its router
-  return matchedEntry(route, layer, route.path, req.path, true);
-}
-
-/** The template of a mount registered with `path`; for arrays, the entry that matched (layer.path, set by match()). */
-function mountEntry(layer: Layer4, path: unknown): string {
-  return mountPattern(Array.isArray(path) ? matchedEntry(layer, layer, path, layer.path ?? '', false) : path);
 }
 
 export function patchRouter4(express: Express4): void {

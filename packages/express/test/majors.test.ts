@@ -20,7 +20,9 @@ import {
 } from '@meterline/testing';
 import { metrics } from '../src/index.js';
 
-const major = Number((createRequire(import.meta.url)('express/package.json') as { version: string }).version[0]);
+const major = Number(
+  (createRequire(import.meta.url)('express/package.json') as { version: string }).version[0],
+);
 const DURATION = 'http_server_request_duration_seconds';
 const REQ_SIZE = 'http_server_request_body_size_bytes';
 const RES_SIZE = 'http_server_response_body_size_bytes';
@@ -162,7 +164,12 @@ async function metricsNow(): Promise<Scrape> {
 
 describe(`express ${major}: route templates`, () => {
   it('nested routers, params in mount paths, route chains, early routes', async () => {
-    for (const p of ['/early', '/api/v1/orgs/acme/repos/web', '/api/v1/orgs/globex/repos/api', '/api/v1/orgs/acme']) {
+    for (const p of [
+      '/early',
+      '/api/v1/orgs/acme/repos/web',
+      '/api/v1/orgs/globex/repos/api',
+      '/api/v1/orgs/acme',
+    ]) {
       expect(await hit(p)).toBe(200);
     }
     expect(await hit('/users/1')).toBe(200);
@@ -175,7 +182,14 @@ describe(`express ${major}: route templates`, () => {
   });
 
   it('array paths (the entry that matched, in routes and mounts) and RegExp paths', async () => {
-    for (const p of ['/api/v1/alpha', '/api/v1/beta/1', '/api/v1/beta/2', '/files/42', '/docs/intro', '/d/7']) {
+    for (const p of [
+      '/api/v1/alpha',
+      '/api/v1/beta/1',
+      '/api/v1/beta/2',
+      '/files/42',
+      '/docs/intro',
+      '/d/7',
+    ]) {
       expect(await hit(p)).toBe(200);
     }
     expect(await hit('/left/x/1')).toBe(200);
@@ -233,12 +247,14 @@ describe(`express ${major}: errors and status codes`, () => {
     expect(await hit('/boom-async')).toBe(500);
     expect(await hit('/boom-async')).toBe(500);
     expect(await hit('/boom-sync')).toBe(500);
-    for (const code of [201, 302, 400, 404, 503]) expect(await hit(`/status/${code}`, { redirect: 'manual' })).toBe(code);
+    for (const code of [201, 302, 400, 404, 503])
+      expect(await hit(`/status/${code}`, { redirect: 'manual' })).toBe(code);
     const s = await metricsNow();
     expect(s.count(DURATION, series('GET', '/boom-next', 500, { error_type: 'DatabaseError' }))).toBe(1);
     expect(s.count(DURATION, series('GET', '/boom-async', 500, { error_type: 'DatabaseError' }))).toBe(2);
     expect(s.count(DURATION, series('GET', '/boom-sync', 500, { error_type: 'TypeError' }))).toBe(1);
-    for (const code of [201, 302, 400, 404]) expect(s.count(DURATION, series('GET', '/status/:code', code))).toBe(1);
+    for (const code of [201, 302, 400, 404])
+      expect(s.count(DURATION, series('GET', '/status/:code', code))).toBe(1);
     expect(s.count(DURATION, series('GET', '/status/:code', 503, { error_type: '503' }))).toBe(1);
   });
 });
@@ -247,7 +263,13 @@ describe(`express ${major}: bodies, aborts, exclusions, the endpoint`, () => {
   it('counts request and response body sizes', async () => {
     for (const n of [100, 2500]) {
       const body = Buffer.alloc(n, 1);
-      expect(await hit('/users/3', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } })).toBe(201);
+      expect(
+        await hit('/users/3', {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/octet-stream' },
+        }),
+      ).toBe(201);
     }
     expect(await hit('/stream')).toBe(200);
     const s = await metricsNow();

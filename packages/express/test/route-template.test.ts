@@ -65,7 +65,11 @@ describe('the mount stack', () => {
     enterMount(mounts, '/api/v1', '/api/v1');
     enterMount(mounts, '/api/v1/orgs/acme', '/orgs/:org');
     enterMount(mounts, '/api/v1/orgs/acme/repos', '/repos');
-    expect(mounts.map((m) => m.template)).toEqual(['/api/v1', '/api/v1/orgs/:org', '/api/v1/orgs/:org/repos']);
+    expect(mounts.map((m) => m.template)).toEqual([
+      '/api/v1',
+      '/api/v1/orgs/:org',
+      '/api/v1/orgs/:org/repos',
+    ]);
     expect(prefixAt(mounts, '/api/v1/orgs/acme/repos')).toBe('/api/v1/orgs/:org/repos');
   });
 
