@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Run the Express tests against Express 4, which the workspace cannot install next to its Express 5: pack
 // @meterline/core and @meterline/express (built), install them with express@4 into a clean project with a plain
-// `npm install`, copy test/majors.test.ts and the conformance suite (packages/test-kit, apps/express4.ts) there
-// and run vitest. Usage: node scripts/express4.mjs [express version, default 4] [project dir, default a temp dir]
+// `npm install`, copy test/majors.test.ts, test/mount-path4.test.ts (with its module) and the conformance suite
+// (packages/test-kit, apps/express4.ts) there and run vitest.
+// Usage: node scripts/express4.mjs [express version, default 4] [project dir, default a temp dir]
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
@@ -30,6 +31,7 @@ for (const p of ['core', 'express']) {
 }
 rmSync(project, { recursive: true, force: true });
 mkdirSync(join(project, 'test', 'apps'), { recursive: true });
+mkdirSync(join(project, 'src'));
 writeFileSync(
   join(project, 'package.json'),
   JSON.stringify({ name: 'express4-check', private: true, type: 'module' }),
@@ -62,6 +64,12 @@ writeFileSync(
   join(project, 'test', 'majors.test.ts'),
   majors.replace("from '../src/index.js'", "from '@meterline/express'"),
 );
+// the unit test of reading Express 4's compiled mount paths, with its (dependency-free) module
+cpSync(
+  join(root, 'packages', 'express', 'test', 'mount-path4.test.ts'),
+  join(project, 'test', 'mount-path4.test.ts'),
+);
+cpSync(join(root, 'packages', 'express', 'src', 'mount-path4.ts'), join(project, 'src', 'mount-path4.ts'));
 writeFileSync(
   join(project, 'test', 'express4.test.ts'),
   `import { conformance } from './scenarios.js';

@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import { reportOnce, stateOf } from '@meterline/core';
 import { mountEntry, routeEntry } from './array-paths4.js';
+import { recoverMountPath } from './mount-path4.js';
 import {
   onMount,
   onRoute,
@@ -17,13 +18,17 @@ import {
 } from './router-hooks.js';
 
 const kPatched = Symbol.for('meterline.express.patched');
-/** the path a layer was registered with by `use()` */
+/** the path a layer was registered with by `use()` (null: a mount from before the patch whose path is unknown) */
 const kPath = Symbol.for('meterline.express.path');
+const UNKNOWN_MOUNT =
+  'a router mounted before metrics() was first called, at a path that cannot be read back from its RegExp ' +
+  '(a custom param pattern, an array or a RegExp): its routes get no http.route';
 
 interface Layer4 {
   route?: { path: unknown };
   regexp: RegExp & { fast_slash?: boolean };
   path?: string;
+  keys?: Array<{ name: string | number }>;
   [kPath]?: unknown;
   handle_request: Fn;
   handle_error: Fn;
@@ -77,19 +82,16 @@ export function patchRouter4(express: Express4): void {
       try {
         const adapter = ownerOf(state);
         if (adapter !== undefined) {
-          const path = this[kPath];
           if (this.route !== undefined) onRoute(adapter, state, this, req, routeEntry);
-          else if (path !== undefined) {
-            if (path !== '/') onMount(state, req, mountEntry(this, path));
-          } else if (this.regexp.fast_slash !== true && !('method' in this)) {
-            // mounted before metrics() was first called: its path was never seen (a route's own layers have a method)
-            onMount(state, req, null);
-            reportOnce(
-              'express 4 mount path',
-              new Error(
-                'a router mounted before metrics() was first called: its routes get no http.route; call metrics() before mounting routers',
-              ),
-            );
+          else {
+            let path = this[kPath];
+            // a mount from before use() was patched (a route's own layers have a `method`): read its RegExp, once
+            if (path === undefined && this.regexp.fast_slash !== true && !('method' in this))
+              path = this[kPath] = recoverMountPath(this);
+            if (path === null) {
+              onMount(state, req, null);
+              reportOnce('express 4 mount path', new Error(UNKNOWN_MOUNT));
+            } else if (path !== undefined && path !== '/') onMount(state, req, mountEntry(this, path));
           }
         }
       } catch (err) {
