@@ -19,7 +19,7 @@ import { cells } from './matrix/cells.mjs';
 import { cellEnv } from './matrix/env.mjs';
 import { ensureNode } from './matrix/node-tools.mjs';
 import { packTarballs } from './matrix/pack.mjs';
-import { suiteDependencies, writeCellProject } from './matrix/project.mjs';
+import { suiteDependencies, testKitCompilerOptions, writeCellProject } from './matrix/project.mjs';
 import { checkTree, installedPackages } from './matrix/tree.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +60,7 @@ function run(cmd, args, { cwd, env, log }) {
 const seconds = (since) => ((Date.now() - since) / 1000).toFixed(0);
 const versionOf = (packages, name) => (packages.get(name) ?? []).map((c) => c.version).join('+') || 'none';
 
-async function runCell(cell, tarballs, tools) {
+async function runCell(cell, { tarballs, tools, compilerOptions }) {
   const started = Date.now();
   const dir = join(work, cell.id);
   const log = join(work, `${cell.id}.log`);
@@ -70,7 +70,7 @@ async function runCell(cell, tarballs, tools) {
   const env = { ...cellEnv([node.bin], root), FORCE_COLOR: '0', NO_COLOR: '1' };
   const fail = (what, output) => ({ ok: false, what, output, seconds: seconds(started), node: node.version });
 
-  writeCellProject(root, cell, dir);
+  writeCellProject(root, cell, dir, compilerOptions);
   const install = [
     ...['core', ...cell.adapter].map((p) => tarballs[p]),
     ...cell.install,
@@ -125,7 +125,9 @@ async function main() {
 
   const tools = new Map();
   for (const major of new Set(selected.map((c) => c.node))) tools.set(major, ensureNode(major));
-  const tarballs = packTarballs(root, join(work, 'tarballs'), { build: opts.build });
+  const published = new Set(['core', ...selected.flatMap((c) => c.adapter)]);
+  const tarballs = packTarballs(root, join(work, 'tarballs'), published, { build: opts.build });
+  const setup = { tarballs, tools, compilerOptions: testKitCompilerOptions(root) };
   const version = JSON.parse(readFileSync(join(root, 'packages', 'core', 'package.json'), 'utf8')).version;
   console.log(
     `matrix: ${selected.length} cells, @meterline/* ${version} tarballs in ${join(work, 'tarballs')}`,
@@ -135,7 +137,7 @@ async function main() {
   for (const cell of selected) {
     let r;
     try {
-      r = await runCell(cell, tarballs, tools);
+      r = await runCell(cell, setup);
     } catch (err) {
       r = { ok: false, what: 'setup', output: String(err?.stack ?? err), seconds: '?', node: '?' };
     }

@@ -3,23 +3,21 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const PUBLISHED = ['core', 'express', 'fastify', 'koa'];
-
-/** Builds (turbo, cached) unless `build` is false, packs every published package into `dest`; name -> tarball. */
-export function packTarballs(root, dest, { build = true } = {}) {
+/** Builds (turbo, cached) unless `build` is false, packs packages/<name> for each of `names` into `dest`. */
+export function packTarballs(root, dest, names, { build = true } = {}) {
   if (build)
     execFileSync('npx', ['turbo', 'run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
   const tarballs = {};
-  for (const p of PUBLISHED) {
+  for (const name of names) {
     const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dest], {
-      cwd: join(root, 'packages', p),
+      cwd: join(root, 'packages', name),
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [{ filename }] = JSON.parse(out);
-    tarballs[p] = join(dest, filename);
+    tarballs[name] = join(dest, filename);
   }
   return tarballs;
 }

@@ -1,6 +1,7 @@
 // A matrix cell's project: package.json, the conformance suite copied from packages/test-kit (with every file
 // it imports) and the private @meterline/testing helpers, a vitest config and the entry that runs conformance()
 // against the cell's app.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
@@ -73,8 +74,25 @@ export default defineConfig({
 });
 `;
 
+/**
+ * The compiler options packages/test-kit compiles its tests with, resolved through `extends`: the cell's
+ * tsconfig.json repeats them, so the test transform (decorators, module kind) is the one the workspace uses.
+ */
+export function testKitCompilerOptions(root) {
+  const out = execFileSync(
+    'npx',
+    ['tsc', '--showConfig', '-p', join('packages', 'test-kit', 'tsconfig.json')],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return JSON.parse(out).compilerOptions;
+}
+
 /** Lays out a fresh project for `cell` in `dir` (removing what was there); returns the files it copied. */
-export function writeCellProject(root, cell, dir) {
+export function writeCellProject(root, cell, dir, compilerOptions) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const pkg = { name: `meterline-matrix-${cell.id}`, private: true, type: 'module' };
@@ -87,6 +105,8 @@ export function writeCellProject(root, cell, dir) {
   copyWithImports(join(root, 'packages', 'testing', 'src'), join(dir, 'testing'), ['index.ts']);
   writeFileSync(join(dir, 'test', 'conformance.test.ts'), entry(cell));
   writeFileSync(join(dir, 'vitest.config.mjs'), vitestConfig);
+  const tsconfig = { compilerOptions: { ...compilerOptions, types: [] }, include: ['test', 'testing'] };
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2) + '\n');
   return copied;
 }
 
