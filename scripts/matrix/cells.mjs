@@ -23,6 +23,7 @@ const onEveryNode = (name, framework) =>
 // A framework major is one line: its packages and the app file that drives it.
 export const cells = [
   ...onEveryNode('express5', { adapter: ['express'], install: ['express@5'], app: 'express.ts' }),
+  ...onEveryNode('express4', { adapter: ['express'], install: ['express@4'], app: 'express4.ts' }),
   ...onEveryNode('fastify5', { adapter: ['fastify'], install: ['fastify@5'], app: 'fastify.ts' }),
   ...onEveryNode('koa3', { adapter: ['koa'], install: ['koa@3', '@koa/router@15'], app: 'koa.ts' }),
 ];
