@@ -85,7 +85,8 @@ async function runCell(cell, { tarballs, tools, compilerOptions }) {
   const problems = checkTree(packages, cell);
   if (problems.length > 0) return fail('installed tree', problems.join('\n'));
   const frameworks = cell.install.map((spec) => {
-    const name = spec.slice(0, spec.lastIndexOf('@'));
+    const at = spec.lastIndexOf('@');
+    const name = at > 0 ? spec.slice(0, at) : spec;
     return `${name} ${versionOf(packages, name)}`;
   });
 
@@ -94,7 +95,7 @@ async function runCell(cell, { tarballs, tools, compilerOptions }) {
   const test = await run(node.node, [vitest, 'run', '--config', 'vitest.config.mjs'], { cwd: dir, env, log });
   const testSeconds = seconds(testStarted);
   const summary = /^\s*Tests\s+.*$/m.exec(test.out)?.[0].trim() ?? 'no test summary';
-  const result = {
+  return {
     ok: test.code === 0,
     what: 'conformance',
     output: test.out,
@@ -108,7 +109,6 @@ async function runCell(cell, { tarballs, tools, compilerOptions }) {
       `api ${versionOf(packages, '@opentelemetry/api')}`,
     ].join(', '),
   };
-  return result;
 }
 
 async function main() {
