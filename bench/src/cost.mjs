@@ -1,9 +1,12 @@
 /**
  * CPU cost per request with every variant under load at the same time: `npm run bench:cost` (about 2 minutes per
- * framework with the defaults).
+ * framework with the defaults). bench/README.md explains the method, the flags and how to read the output.
  *
- *   flags: --only express[,koa] --variants bare,control,meterline[,alternative] --rounds N --duration S
- *          --connections N (per variant) --warmup S (per variant, alone, before each round's measurement)
+ *   flags: --only express[,koa] --rounds N --duration S --connections N (per variant)
+ *          --warmup S (per variant, alone, before each round's measurement)
+ *          --variants bare,control,meterline (the default; any of variants.mjs, bare among them, e.g. add
+ *                      alternative, or bare-preloaded for what importing both metrics modules and settling
+ *                      process.nextTick does to a process)
  *          --perf      also sample CPU 1 with `perf record` while the variants run together (servers started with
  *                      --perf-basic-prof) and print, per variant, the symbols whose sampled µs per request differ
  *                      most from bare's, averaged over rounds: where the added cost goes, V8's runtime and the
@@ -23,13 +26,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { nextMessage, ResultTable } from './report.mjs';
+import { fail, list, positive, variantList } from './cli.mjs';
+import { canPin, startLoader, startServer } from './processes.mjs';
+import { ResultTable } from './report.mjs';
+import { median, sd } from './stats.mjs';
+import { FRAMEWORKS, variantLabel, VARIANTS } from './variants.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -42,55 +45,15 @@ const { values: flags } = parseArgs({
   },
 });
 
-function positive(name, value, integer) {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    console.error(
-      `--${name}: expected a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(value)}`,
-    );
-    process.exit(2);
-  }
-  return n;
-}
-const rounds = positive('rounds', flags.rounds, true);
-const duration = positive('duration', flags.duration, false);
-const connections = positive('connections', flags.connections, true);
-const warmup = positive('warmup', flags.warmup, false);
-const FRAMEWORKS = ['express', 'fastify', 'koa'];
-const VARIANTS = ['bare', 'control', 'meterline', 'alternative'];
-const ALTERNATIVE = {
-  express: 'express-prom-bundle',
-  fastify: 'fastify-metrics',
-  koa: 'prom-client (by hand)',
-};
-const frameworks = flags.only === undefined ? FRAMEWORKS : flags.only.split(',').map((s) => s.trim());
-const variants = flags.variants.split(',').map((s) => s.trim());
-for (const f of frameworks) {
-  if (!FRAMEWORKS.includes(f)) {
-    console.error(`--only: unknown framework ${JSON.stringify(f)} (${FRAMEWORKS.join(', ')})`);
-    process.exit(2);
-  }
-}
-for (const v of variants) {
-  if (!VARIANTS.includes(v)) {
-    console.error(`--variants: unknown variant ${JSON.stringify(v)} (${VARIANTS.join(', ')})`);
-    process.exit(2);
-  }
-}
-if (variants[0] !== 'bare') {
-  console.error('--variants: the first variant must be bare (the others are compared with it)');
-  process.exit(2);
-}
-const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const rounds = positive('rounds', flags.rounds, { integer: true });
+const duration = positive('duration', flags.duration);
+const connections = positive('connections', flags.connections, { integer: true });
+const warmup = positive('warmup', flags.warmup);
+const frameworks = flags.only === undefined ? FRAMEWORKS : list('only', flags.only, FRAMEWORKS);
+const variants = variantList(flags.variants, VARIANTS);
 const perf = flags.perf === true;
-if (perf && !existsSync('/usr/bin/perf')) {
-  console.error('--perf needs perf: apt-get install -y linux-perf');
-  process.exit(2);
-}
-if (perf && !pin) {
-  console.error('--perf samples CPU 1 and needs the servers pinned there (two CPUs and taskset)');
-  process.exit(2);
-}
+if (perf && !existsSync('/usr/bin/perf')) fail('--perf needs perf: apt-get install -y linux-perf');
+if (perf && !canPin) fail('--perf samples CPU 1 and needs the servers pinned there (two CPUs and taskset)');
 const PERF_HZ = 2000;
 const perfDir = perf ? mkdtempSync(join(tmpdir(), 'meterline-cost-')) : undefined;
 
@@ -113,43 +76,15 @@ function perfSamples(file) {
   }
   return byPid;
 }
-const pinned = (cpu, args) =>
-  pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-
-function start(cpu, args) {
-  const [cmd, argv] = pinned(cpu, args);
-  return spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-async function load(loader, port, seconds, conns) {
-  const answer = nextMessage(loader, 'result', (seconds + 30) * 1000);
-  loader.send({ url: `http://127.0.0.1:${port}/users/42`, connections: conns, seconds });
-  const m = await answer;
-  if (m.error !== undefined) throw new Error(`load generator: ${m.error}`);
-  return m.result;
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const sd = (xs) => {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-};
 
 console.log(
-  `CPU cost per request, all variants loaded at once on ${pin ? 'CPU 1 (load on CPU 0)' : 'any CPU (taskset or a second CPU missing)'}: ` +
+  `CPU cost per request, all variants loaded at once on ${canPin ? 'CPU 1 (load on CPU 0)' : 'any CPU (taskset or a second CPU missing)'}: ` +
     `${frameworks.length} framework(s) x ${rounds} rounds x (${warmup}s warm-up per variant + ${duration}s together), ` +
     `${connections} connections per variant`,
 );
+/** one load generator per variant, all on CPU 0 */
 const loaders = [];
-for (let i = 0; i < variants.length; i++) {
-  const l = start(0, ['load.mjs']);
-  await nextMessage(l, 'ready');
-  loaders.push(l);
-}
+for (let i = 0; i < variants.length; i++) loaders.push(await startLoader(0));
 const table = new ResultTable([
   'framework',
   'variant',
@@ -194,14 +129,11 @@ try {
       const servers = [];
       try {
         for (const variant of order) {
-          const child = start(1, [...(perf ? ['--perf-basic-prof'] : []), 'server.mjs', framework, variant]);
-          servers.push({ variant, child, port: (await nextMessage(child, 'listening')).port });
+          const nodeOptions = perf ? ['--perf-basic-prof'] : [];
+          servers.push(await startServer(framework, variant, { cpu: 1, nodeOptions }));
         }
-        for (const s of servers) await load(loaders[0], s.port, warmup, 50);
-        for (const s of servers) {
-          s.child.send('mark');
-          await nextMessage(s.child, 'marked');
-        }
+        for (const s of servers) await loaders[0].run(s.port, warmup, 50);
+        for (const s of servers) await s.mark();
         // perf samples the middle of the shared run: from 0.25 s in to 0.25 s before its end
         const perfFile = perf ? join(perfDir, `${framework}-${round}.data`) : undefined;
         const sampled = Math.max(0.1, duration - 0.5);
@@ -229,19 +161,20 @@ try {
             })
           : undefined;
         const results = await Promise.all(
-          servers.map((s, i) => load(loaders[i], s.port, duration, connections)),
+          servers.map((s, i) => loaders[i].run(s.port, duration, connections)),
         );
         await recording;
+        /** CPU µs per request of servers[i] */
+        const perRequest = [];
         for (const [i, s] of servers.entries()) {
-          s.child.send('report');
-          const { cpuMicros } = await nextMessage(s.child, 'report');
+          const cpuMicros = await s.cpuSinceMark();
           const r = results[i];
           if (r.errors > 0 || r.non2xx > 0 || r.ok2xx === 0) {
             problems.push(
               `${framework}:${s.variant} round ${round + 1}: ${r.ok2xx} 2xx, ${r.non2xx} other, ${r.errors} errors`,
             );
           }
-          s.cpu = cpuMicros / Math.max(1, r.ok2xx);
+          perRequest[i] = cpuMicros / Math.max(1, r.ok2xx);
         }
         if (perf) {
           const byPid = perfSamples(perfFile);
@@ -255,27 +188,23 @@ try {
             }
           }
         }
-        const base = servers.find((s) => s.variant === 'bare').cpu;
+        const base = perRequest[servers.findIndex((s) => s.variant === 'bare')];
         const line = [];
-        for (const s of servers) {
-          cpu[s.variant].push(s.cpu);
-          ratio[s.variant].push(s.cpu / base);
-          line.push(`${s.variant} ${s.cpu.toFixed(1)}`);
+        for (const [i, s] of servers.entries()) {
+          cpu[s.variant].push(perRequest[i]);
+          ratio[s.variant].push(perRequest[i] / base);
+          line.push(`${s.variant} ${perRequest[i].toFixed(1)}`);
         }
         console.log(`  ${framework} round ${round + 1}/${rounds}  µs/req: ${line.join('  ')}`);
       } finally {
-        for (const s of servers) if (s.child.connected) s.child.send('exit');
+        await Promise.all(servers.map((s) => s.stop()));
       }
     }
     for (const variant of variants) {
       const cost = median(ratio[variant]);
       const row = [
         framework,
-        variant === 'alternative'
-          ? ALTERNATIVE[framework]
-          : variant === 'control'
-            ? 'bare again (A/A control)'
-            : variant,
+        variantLabel(framework, variant),
         median(cpu[variant]).toFixed(1),
         variant === 'bare' ? '1' : cost.toFixed(3),
         variant === 'bare' || ratio[variant].length < 2 ? '-' : sd(ratio[variant]).toFixed(3),
@@ -286,7 +215,7 @@ try {
     if (perf) printProfiles(framework, profiles);
   }
 } finally {
-  for (const l of loaders) if (l.connected) l.send('exit');
+  for (const l of loaders) l.stop();
 }
 if (perfDir !== undefined) rmSync(perfDir, { recursive: true, force: true });
 table.print();

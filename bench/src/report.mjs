@@ -1,14 +1,16 @@
-// What the benchmark scripts share: their results table (printed for the terminal and as markdown for
-// bench/RESULTS.md) and waiting for a child process's IPC message.
+// Results tables, printed for the terminal and as markdown for bench/RESULTS.md.
 import Table from 'cli-table3';
 
-/** A results table: the first two columns (framework, variant) are text, the others numbers. */
+/** A number with `digits` decimals, '-' if it is not finite. */
+export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** A results table; the first `textColumns` columns are text, the others numbers (right-aligned in markdown). */
 export class ResultTable {
-  constructor(head) {
+  constructor(head, textColumns = 2) {
     this.table = new Table({ head, style: { head: [], border: [] } });
     this.markdown = [
       '| ' + head.join(' | ') + ' |',
-      '|' + head.map((_, i) => (i < 2 ? '---' : '---:')).join('|') + '|',
+      '|' + head.map((_, i) => (i < textColumns ? '---' : '---:')).join('|') + '|',
     ];
   }
 
@@ -21,27 +23,4 @@ export class ResultTable {
     console.log(this.table.toString());
     console.log('\nmarkdown:\n' + this.markdown.join('\n'));
   }
-}
-
-/** The next IPC message of `type` from a child process; rejects if it exits first or after `timeoutMs`. */
-export function nextMessage(child, type, timeoutMs = 60_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${type} message from process ${child.pid}`)),
-      timeoutMs,
-    );
-    const onMessage = (m) => {
-      if (m?.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code) => {
-      clearTimeout(timer);
-      reject(new Error(`process ${child.pid} exited (${code}) before ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
 }

@@ -5,14 +5,11 @@
 // 100 scrapes of each kind run before the measured ones: a server scraped for a while has its scrape code compiled,
 // and until then V8's compiler threads share the server's pinned CPU with the event loop (`perf sched timehist`
 // showed them taking it in 4 ms slices during the first scrapes, which the event-loop delay then charged to the scrape).
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createMetricsHandler, getMeterline } from '@meterline/core';
+import { spawnNode } from './processes.mjs';
+import { median } from './stats.mjs';
 
 const target = Number(process.argv[2] ?? 10000);
 const runs = Number(process.argv[3] ?? 20);
@@ -56,19 +53,13 @@ const handler = createMetricsHandler({}, runtime);
 const server = createServer((req, res) => handler(req, res));
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address();
-const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
-const client = join(dirname(fileURLToPath(import.meta.url)), 'scrape-client.mjs');
 
 /**
  * A scraper process on the other CPU, started and loaded before `measure` runs; `measure(run)` calls `run()` (which
  * tells it to do `count` sequential GETs and resolves to its timings) inside whatever it measures.
  */
 async function scrapes(gzip, count, measure) {
-  const args = [client, String(port), gzip ? '1' : '0', String(count)];
-  const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
-  const child = pin
-    ? spawn('taskset', ['-c', '0', process.execPath, ...args], options)
-    : spawn(process.execPath, args, options);
+  const child = spawnNode(0, ['scrape-client.mjs', String(port), gzip ? '1' : '0', String(count)]);
   const next = () =>
     new Promise((resolve, reject) => {
       child.once('message', resolve);
@@ -82,8 +73,6 @@ async function scrapes(gzip, count, measure) {
     return result;
   });
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeServe(gzip) {
   await scrapes(gzip, 100, (run) => run());

@@ -7,12 +7,5 @@ export { METHOD_NAMES } from './http-metrics.js';
 export { reportOnce } from './report.js';
 export type { CommonOptions } from './types.js';
 export { errorTypeOf } from './error-type.js';
-export {
-  checkBoolean,
-  checkFunction,
-  checkInteger,
-  checkKnown,
-  checkObject,
-  checkString,
-  fail,
-} from './validate.js';
+// option validation with the same messages as core's own (for meterline packages built on core)
+export * from './validate.js';

@@ -1,13 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_METHOD,
-  ATTR_PROTOCOL_VERSION,
-  ATTR_ROUTE,
-  ATTR_SCHEME,
-  ATTR_STATUS,
-} from './constants.js';
+import { REQUEST_ATTRIBUTES } from './constants.js';
 import { AttributeValueCap, type OverflowCounts } from './cardinality.js';
 import { reportOnce } from './report.js';
 import type { AttributesCallback } from './types.js';
@@ -18,7 +11,7 @@ export interface ExtraAttributes {
   attrs: Attributes;
 }
 
-const RESERVED = new Set([ATTR_METHOD, ATTR_ROUTE, ATTR_STATUS, ATTR_SCHEME, ATTR_PROTOCOL_VERSION, ATTR_ERROR_TYPE]);
+const RESERVED = new Set(REQUEST_ATTRIBUTES);
 const VALID_KEY = /^[a-zA-Z_][a-zA-Z0-9_.]{0,63}$/;
 const MAX_KEYS = 10;
 const MAX_VALUE_LENGTH = 128;
@@ -61,14 +54,21 @@ export class AttributeGuard {
     for (const k of keys) {
       const v = (raw as Record<string, unknown>)[k];
       if (!VALID_KEY.test(k) || RESERVED.has(k) || kept >= MAX_KEYS) {
-        reportOnce(`the attributes callback key "${k.slice(0, 64)}"`, new TypeError('invalid, reserved or one key too many; dropped'));
+        reportOnce(
+          `the attributes callback key "${k.slice(0, 64)}"`,
+          new TypeError('invalid, reserved or one key too many; dropped'),
+        );
         continue;
       }
       let value: string | number | boolean;
       if (typeof v === 'string') value = v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH) : v;
       else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') value = v;
       else {
-        if (v !== undefined) reportOnce(`the attributes callback value of "${k}"`, new TypeError(`unsupported ${typeof v}; dropped`));
+        if (v !== undefined)
+          reportOnce(
+            `the attributes callback value of "${k}"`,
+            new TypeError(`unsupported ${typeof v}; dropped`),
+          );
         continue;
       }
       value = this.values.cap(k, value);

@@ -13,7 +13,11 @@ export class OverflowCounts {
 }
 
 /** The `attribute` label value of each overflow count. */
-export const OVERFLOW_LABELS = Object.freeze({ route: ATTR_ROUTE, errorType: ATTR_ERROR_TYPE, attributes: 'attributes' });
+export const OVERFLOW_LABELS = Object.freeze({
+  route: ATTR_ROUTE,
+  errorType: ATTR_ERROR_TYPE,
+  attributes: 'attributes',
+});
 
 /**
  * Interns `http.route` values. Past `max` distinct templates every new one folds into `http.route="__overflow__"`

@@ -30,14 +30,29 @@ export function collectScope(store: HttpStore): ScopeMetrics {
   for (let i = 0; i < all.length; i++) {
     const s = all[i];
     duration[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.duration.toPoint() };
-    reqSize[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.requestSize.toPoint() };
-    resSize[i] = { attributes: s.attributes, startTime: s.startTime, endTime, value: s.responseSize.toPoint() };
+    reqSize[i] = {
+      attributes: s.attributes,
+      startTime: s.startTime,
+      endTime,
+      value: s.requestSize.toPoint(),
+    };
+    resSize[i] = {
+      attributes: s.attributes,
+      startTime: s.startTime,
+      endTime,
+      value: s.responseSize.toPoint(),
+    };
   }
   const active: DataPoint<number>[] = [];
   for (let i = 0; i < store.active.length; i++) {
     if (store.active[i] !== 0) store.activeSeen[i] = 1;
     if (store.activeSeen[i] === 1) {
-      active.push({ attributes: store.activeAttributes[i], startTime: store.startTime, endTime, value: store.active[i] });
+      active.push({
+        attributes: store.activeAttributes[i],
+        startTime: store.startTime,
+        endTime,
+        value: store.active[i],
+      });
     }
   }
   const io: DataPoint<number>[] = [];
@@ -53,7 +68,12 @@ export function collectScope(store: HttpStore): ScopeMetrics {
     io.push({ attributes: g.receiveAttributes, startTime: g.startTime, endTime, value: read });
     io.push({ attributes: g.transmitAttributes, startTime: g.startTime, endTime, value: written });
     conns.push({ attributes: g.attributes, startTime: g.startTime, endTime, value: g.live.size });
-    connDuration.push({ attributes: g.attributes, startTime: g.startTime, endTime, value: g.connectionDuration.toPoint() });
+    connDuration.push({
+      attributes: g.attributes,
+      startTime: g.startTime,
+      endTime,
+      value: g.connectionDuration.toPoint(),
+    });
   }
   const metrics: MetricData[] = [
     histogram(HTTP_METRICS.duration, duration),

@@ -33,3 +33,13 @@ export const ATTR_ERROR_TYPE = 'error.type';
 export const ATTR_IO_DIRECTION = 'network.io.direction';
 export const ATTR_TRANSPORT = 'network.transport';
 export const ATTR_SERVER_PORT = 'server.port';
+
+/** The attributes of the request metrics (a user attribute may not override one). */
+export const REQUEST_ATTRIBUTES: readonly string[] = Object.freeze([
+  ATTR_METHOD,
+  ATTR_ROUTE,
+  ATTR_STATUS,
+  ATTR_SCHEME,
+  ATTR_PROTOCOL_VERSION,
+  ATTR_ERROR_TYPE,
+]);

@@ -9,15 +9,7 @@ import { DEFAULTS, HANDLER_OPTION_KEYS, SERVER_OPTION_KEYS } from './options.js'
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
 import { ExpositionWriter, OutputBuffers } from './serializer.js';
-import {
-  checkBoolean,
-  checkFunction,
-  checkInteger,
-  checkKnown,
-  checkObject,
-  checkString,
-  fail,
-} from './validate.js';
+import * as validate from './validate.js';
 import type {
   MetricsAuth,
   MetricsHandlerOptions,
@@ -38,15 +30,15 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 export function validateHandlerOptions(where: string, options: MetricsHandlerOptions): void {
-  checkInteger(where, 'timeoutMs', options.timeoutMs, 1, 600_000);
-  checkInteger(where, 'maxConcurrentScrapes', options.maxConcurrentScrapes, 1, 1000);
-  checkBoolean(where, 'gzip', options.gzip);
-  checkObject(where, 'auth', options.auth);
+  validate.checkInteger(where, 'timeoutMs', options.timeoutMs, 1, 600_000);
+  validate.checkInteger(where, 'maxConcurrentScrapes', options.maxConcurrentScrapes, 1, 1000);
+  validate.checkBoolean(where, 'gzip', options.gzip);
+  validate.checkObject(where, 'auth', options.auth);
   const auth = options.auth;
   if (auth !== undefined) {
-    checkKnown(`${where} auth`, auth, ['bearerToken', 'basic', 'check']);
-    checkString(where, 'auth.bearerToken', auth.bearerToken);
-    checkFunction(where, 'auth.check', auth.check);
+    validate.checkKnown(`${where} auth`, auth, ['bearerToken', 'basic', 'check']);
+    validate.checkString(where, 'auth.bearerToken', auth.bearerToken);
+    validate.checkFunction(where, 'auth.check', auth.check);
     if (auth.basic !== undefined) {
       if (
         auth.basic === null ||
@@ -56,11 +48,16 @@ export function validateHandlerOptions(where: string, options: MetricsHandlerOpt
         auth.basic.username === '' ||
         auth.basic.password === ''
       ) {
-        fail(where, 'auth.basic', auth.basic, 'expected { username, password } with non-empty strings');
+        validate.fail(
+          where,
+          'auth.basic',
+          auth.basic,
+          'expected { username, password } with non-empty strings',
+        );
       }
     }
     if (auth.bearerToken === undefined && auth.basic === undefined && auth.check === undefined) {
-      fail(where, 'auth', auth, 'give bearerToken, basic or check (or leave auth out)');
+      validate.fail(where, 'auth', auth, 'give bearerToken, basic or check (or leave auth out)');
     }
   }
 }
@@ -179,8 +176,8 @@ export function createMetricsHandler(
   runtime?: Meterline,
 ): MetricsRequestHandler {
   const where = 'meterline.createMetricsHandler';
-  checkObject(where, 'options', options);
-  checkKnown(where, options, HANDLER_OPTION_KEYS);
+  validate.checkObject(where, 'options', options);
+  validate.checkKnown(where, options, HANDLER_OPTION_KEYS);
   validateHandlerOptions(where, options);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxConcurrent = options.maxConcurrentScrapes ?? DEFAULTS.maxConcurrentScrapes;
@@ -259,13 +256,13 @@ export function createMetricsHandler(
 /** Serve the shared handler on its own port (127.0.0.1 unless told otherwise). */
 export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const where = 'meterline.startMetricsServer';
-  checkObject(where, 'options', options);
-  checkKnown(where, options, SERVER_OPTION_KEYS);
-  checkInteger(where, 'port', options.port, 0, 65535);
-  checkString(where, 'host', options.host);
-  checkString(where, 'path', options.path);
+  validate.checkObject(where, 'options', options);
+  validate.checkKnown(where, options, SERVER_OPTION_KEYS);
+  validate.checkInteger(where, 'port', options.port, 0, 65535);
+  validate.checkString(where, 'host', options.host);
+  validate.checkString(where, 'path', options.path);
   const { port = DEFAULTS.port, host = DEFAULTS.host, path = DEFAULTS.path, ...handlerOptions } = options;
-  if (!path.startsWith('/')) fail(where, 'path', path, 'expected a path starting with "/"');
+  if (!path.startsWith('/')) validate.fail(where, 'path', path, 'expected a path starting with "/"');
   const handler = createMetricsHandler(handlerOptions);
   const server = createServer((req, res) => {
     const url = req.url ?? '/';

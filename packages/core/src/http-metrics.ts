@@ -28,7 +28,11 @@ const define = (name: string, unit: string, description: string): MetricDefiniti
 
 export const HTTP_METRICS = Object.freeze({
   duration: define('http.server.request.duration', 's', 'Duration of HTTP server requests.'),
-  activeRequests: define('http.server.active_requests', '{request}', 'Number of active HTTP server requests.'),
+  activeRequests: define(
+    'http.server.active_requests',
+    '{request}',
+    'Number of active HTTP server requests.',
+  ),
   requestSize: define('http.server.request.body.size', 'By', 'Size of HTTP server request bodies.'),
   responseSize: define('http.server.response.body.size', 'By', 'Size of HTTP server response bodies.'),
   networkIo: define('network.server.io', 'By', 'Bytes received and sent on server connections.'),

@@ -1,11 +1,5 @@
 // `@meterline/core`: what applications use. Adapters and other meterline packages build on `@meterline/core/adapter`.
-export {
-  configure,
-  getMeterline,
-  resetMeterline,
-  meterlineProducer,
-  Meterline,
-} from './runtime.js';
+export { configure, getMeterline, resetMeterline, meterlineProducer, Meterline } from './runtime.js';
 export { PullReader } from './pull-reader.js';
 export { createMetricsHandler, startMetricsServer } from './handler.js';
 export { withMetrics, setRoute, type NodeMetricsOptions } from './node.js';
@@ -20,14 +14,4 @@ export {
   type MetricDefinition,
 } from './http-metrics.js';
 export { ROUTE_OVERFLOW, ERROR_ABORTED, PROMETHEUS_CONTENT_TYPE } from './constants.js';
-export type {
-  AttributesCallback,
-  CommonOptions,
-  ErrorHook,
-  MeterlineOptions,
-  MetricsAuth,
-  MetricsHandlerOptions,
-  MetricsRequestHandler,
-  MetricsServer,
-  MetricsServerOptions,
-} from './types.js';
+export type * from './types.js';

@@ -31,7 +31,15 @@ const UNIT_WORDS: Record<string, string> = {
   Hz: 'hertz',
   '%': 'percent',
 };
-const PER_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' };
+const PER_WORDS: Record<string, string> = {
+  s: 'second',
+  m: 'minute',
+  h: 'hour',
+  d: 'day',
+  w: 'week',
+  mo: 'month',
+  y: 'year',
+};
 
 function sanitizeName(name: string): string {
   let out = name.replace(/[^a-zA-Z0-9_:]/g, '_').replace(/__+/g, '_');

@@ -20,7 +20,9 @@ export function withMetrics(
   options: NodeMetricsOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => unknown {
   if (typeof listener !== 'function') {
-    throw new TypeError(`meterline withMetrics(): listener is ${typeof listener}; expected a (req, res) function`);
+    throw new TypeError(
+      `meterline withMetrics(): listener is ${typeof listener}; expected a (req, res) function`,
+    );
   }
   const adapter = new AdapterCore({ where: 'meterline withMetrics()' }, options);
   const call = listener as (this: unknown, req: IncomingMessage, res: ServerResponse) => unknown;

@@ -3,7 +3,12 @@ import {
   DEFAULT_DURATION_BUCKETS,
   DEFAULT_SIZE_BUCKETS,
 } from './http-metrics.js';
-import type { CommonOptions, MeterlineOptions, MetricsHandlerOptions, MetricsServerOptions } from './types.js';
+import type {
+  CommonOptions,
+  MeterlineOptions,
+  MetricsHandlerOptions,
+  MetricsServerOptions,
+} from './types.js';
 
 // Every option's default, and the option names each entry point accepts, derived from the public types
 // (a `Record<keyof T, true>` argument: the compiler rejects a list that misses or invents a key).

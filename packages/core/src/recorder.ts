@@ -90,15 +90,13 @@ export class RequestRecorder {
     const status = state.status !== 0 ? state.status : state.ended || res.headersSent ? res.statusCode : 0;
     let errorType: string | undefined;
     if (!state.finished && !res.writableFinished) errorType = ERROR_ABORTED;
-    else if (status >= 500) errorType = state.error !== undefined ? errorTypeOf(state.error) : statusErrorType(status);
+    else if (status >= 500)
+      errorType = state.error !== undefined ? errorTypeOf(state.error) : statusErrorType(status);
     const route = state.route === undefined ? store.noRoute : state.route;
     const code = status > 0 && status < 1000 ? status : 0;
     const guard = owner === undefined ? undefined : owner.attributeGuard;
     const extra = guard === undefined ? undefined : guard.evaluate(res);
-    const series =
-      extra === undefined
-        ? store.series(route, state.method, state.scheme, state.protocol, code, errorType)
-        : store.seriesWithExtra(route, state.method, state.scheme, state.protocol, code, errorType, extra);
+    const series = store.series(route, state.method, state.scheme, state.protocol, code, errorType, extra);
     series.duration.record(duration);
     series.requestSize.record(state.requestBytes);
     series.responseSize.record(state.responseBytes);

@@ -72,7 +72,8 @@ export class Meterline {
       requestSizeBuckets:
         checkBuckets(where, 'requestSizeBuckets', options.requestSizeBuckets) ?? DEFAULTS.requestSizeBuckets,
       responseSizeBuckets:
-        checkBuckets(where, 'responseSizeBuckets', options.responseSizeBuckets) ?? DEFAULTS.responseSizeBuckets,
+        checkBuckets(where, 'responseSizeBuckets', options.responseSizeBuckets) ??
+        DEFAULTS.responseSizeBuckets,
       connectionDurationBuckets:
         checkBuckets(where, 'connectionDurationBuckets', options.connectionDurationBuckets) ??
         DEFAULTS.connectionDurationBuckets,
@@ -95,7 +96,8 @@ export class Meterline {
       this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
       this.reader = exporter;
       this.producerAttached = true;
-      if (options.registerGlobal ?? DEFAULTS.registerGlobal) metrics.setGlobalMeterProvider(this.meterProvider);
+      if (options.registerGlobal ?? DEFAULTS.registerGlobal)
+        metrics.setGlobalMeterProvider(this.meterProvider);
     }
   }
 

@@ -16,7 +16,11 @@ export class Series {
   readonly startTime: HrTime = hrTimeFromMs(Date.now());
   constructor(
     readonly attributes: Attributes,
-    buckets: { durationBuckets: readonly number[]; requestSizeBuckets: readonly number[]; responseSizeBuckets: readonly number[] },
+    buckets: {
+      durationBuckets: readonly number[];
+      requestSizeBuckets: readonly number[];
+      responseSizeBuckets: readonly number[];
+    },
   ) {
     this.duration = new FixedHistogram(buckets.durationBuckets);
     this.requestSize = new FixedHistogram(buckets.requestSizeBuckets);
@@ -28,7 +32,7 @@ export class Series {
 export class RouteKey {
   /** series by numeric key (status, method, scheme, protocol) */
   readonly byKey = new Map<number, Series>();
-  /** series with user attributes, by their key, error.type and numeric key */
+  /** series with user attributes, by `extra.key + errorType + ' ' + numeric key` */
   readonly byExtra = new Map<string, Series>();
   /** series with an error.type, by `errorType + ' ' + numeric key` */
   readonly byError = new Map<string, Series>();

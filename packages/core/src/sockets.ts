@@ -48,7 +48,9 @@ function onSocketClose(this: Socket): void {
     if (group === undefined || group === null || !group.live.delete(this)) return;
     group.closedRead += this.bytesRead;
     group.closedWritten += this.bytesWritten;
-    group.connectionDuration.record((performance.now() - ((this as Tracked)[kConnectionStart] as number)) / 1000);
+    group.connectionDuration.record(
+      (performance.now() - ((this as Tracked)[kConnectionStart] as number)) / 1000,
+    );
   } catch (err) {
     reportOnce('socket close', err);
   }

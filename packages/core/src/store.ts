@@ -61,7 +61,10 @@ export class HttpStore implements MetricProducer {
     const activeAttributes: Attributes[] = [];
     for (let m = 0; m < METHOD_NAMES.length; m++) {
       for (let s = 0; s < 2; s++) {
-        activeAttributes[m * 2 + s] = Object.freeze({ [ATTR_METHOD]: METHOD_NAMES[m], [ATTR_SCHEME]: SCHEMES[s] });
+        activeAttributes[m * 2 + s] = Object.freeze({
+          [ATTR_METHOD]: METHOD_NAMES[m],
+          [ATTR_SCHEME]: SCHEMES[s],
+        });
       }
     }
     this.activeAttributes = activeAttributes;
@@ -76,60 +79,11 @@ export class HttpStore implements MetricProducer {
     return this.routes.route(template);
   }
 
-  /** The series for one finished request; created on first sight with frozen attributes. */
+  /**
+   * The series for one finished request; created on first sight with frozen attributes. `extra`: the user's
+   * attributes (the `attributes` option), already validated and capped.
+   */
   series(
-    route: RouteKey,
-    method: number,
-    scheme: number,
-    protocol: number,
-    status: number,
-    errorType: string | undefined,
-  ): Series {
-    if (route === this.overflowRoute) this.overflows.route++;
-    const key = ((status * 16 + method) * 2 + scheme) * 4 + protocol;
-    if (errorType === undefined) {
-      if (route.lastKey === key) return route.lastSeries as Series;
-      let s = route.byKey.get(key);
-      if (s === undefined) {
-        s = this.newSeries(route, method, scheme, protocol, status, undefined);
-        route.byKey.set(key, s);
-      }
-      route.lastKey = key;
-      route.lastSeries = s;
-      return s;
-    }
-    errorType = this.errorTypes.cap(errorType);
-    const ekey = errorType + ' ' + key;
-    let s = route.byError.get(ekey);
-    if (s === undefined) {
-      s = this.newSeries(route, method, scheme, protocol, status, errorType);
-      route.byError.set(ekey, s);
-    }
-    return s;
-  }
-
-  /** As `series()`, for requests with user attributes (the `attributes` option; already validated and capped). */
-  seriesWithExtra(
-    route: RouteKey,
-    method: number,
-    scheme: number,
-    protocol: number,
-    status: number,
-    errorType: string | undefined,
-    extra: ExtraAttributes,
-  ): Series {
-    if (route === this.overflowRoute) this.overflows.route++;
-    if (errorType !== undefined) errorType = this.errorTypes.cap(errorType);
-    const key = extra.key + (errorType ?? '') + ' ' + (((status * 16 + method) * 2 + scheme) * 4 + protocol);
-    let s = route.byExtra.get(key);
-    if (s === undefined) {
-      s = this.newSeries(route, method, scheme, protocol, status, errorType, extra);
-      route.byExtra.set(key, s);
-    }
-    return s;
-  }
-
-  private newSeries(
     route: RouteKey,
     method: number,
     scheme: number,
@@ -138,6 +92,41 @@ export class HttpStore implements MetricProducer {
     errorType: string | undefined,
     extra?: ExtraAttributes,
   ): Series {
+    if (route === this.overflowRoute) this.overflows.route++;
+    const key = ((status * 16 + method) * 2 + scheme) * 4 + protocol;
+    if (errorType === undefined && extra === undefined) {
+      if (route.lastKey === key) return route.lastSeries as Series;
+      let s = route.byKey.get(key);
+      if (s === undefined) {
+        s = this.newSeries(route, key, undefined, undefined);
+        route.byKey.set(key, s);
+      }
+      route.lastKey = key;
+      route.lastSeries = s;
+      return s;
+    }
+    if (errorType !== undefined) errorType = this.errorTypes.cap(errorType);
+    const byName = extra === undefined ? route.byError : route.byExtra;
+    const name = (extra === undefined ? '' : extra.key) + (errorType ?? '') + ' ' + key;
+    let s = byName.get(name);
+    if (s === undefined) {
+      s = this.newSeries(route, key, errorType, extra);
+      byName.set(name, s);
+    }
+    return s;
+  }
+
+  /** A new series; `key` packs status, method, scheme and protocol as `series()` computes it. */
+  private newSeries(
+    route: RouteKey,
+    key: number,
+    errorType: string | undefined,
+    extra: ExtraAttributes | undefined,
+  ): Series {
+    const protocol = key & 3;
+    const scheme = (key >> 2) & 1;
+    const method = (key >> 3) & 15;
+    const status = key >> 7;
     const attrs: Attributes = { [ATTR_METHOD]: METHOD_NAMES[method] };
     if (route.template !== undefined) attrs[ATTR_ROUTE] = route.template;
     if (status !== 0) attrs[ATTR_STATUS] = status;

@@ -26,7 +26,11 @@ export function checkKnown(where: string, options: object, known: readonly strin
   }
 }
 
-export function checkObject(where: string, name: string, value: unknown): asserts value is object | undefined {
+export function checkObject(
+  where: string,
+  name: string,
+  value: unknown,
+): asserts value is object | undefined {
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
     fail(where, name, value, 'expected an options object');
   }

@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { AttributeGuard } from '../src/attributes.js';
 import { AttributeValueCap, ErrorTypeCap, OverflowCounts, RouteCap } from '../src/cardinality.js';
-import { DEFAULT_CONNECTION_DURATION_BUCKETS, DEFAULT_DURATION_BUCKETS, DEFAULT_SIZE_BUCKETS, METHOD_INDEX } from '../src/http-metrics.js';
+import {
+  DEFAULT_CONNECTION_DURATION_BUCKETS,
+  DEFAULT_DURATION_BUCKETS,
+  DEFAULT_SIZE_BUCKETS,
+  METHOD_INDEX,
+} from '../src/http-metrics.js';
 import { HttpStore } from '../src/store.js';
 
 const store = (maxRoutes = 1000, maxErrorTypes = 100) =>
@@ -36,7 +41,11 @@ describe('the series store', () => {
     });
     // no matched route, no status (aborted before the head), unknown protocol: those attributes are absent
     const bare = s.series(s.noRoute, GET, 1, 3, 0, 'aborted');
-    expect(bare.attributes).toEqual({ 'http.request.method': 'GET', 'url.scheme': 'https', 'error.type': 'aborted' });
+    expect(bare.attributes).toEqual({
+      'http.request.method': 'GET',
+      'url.scheme': 'https',
+      'error.type': 'aborted',
+    });
   });
 
   it('collects cumulative histograms whose bucket counts add up to the recorded values', () => {
@@ -91,12 +100,12 @@ describe('the cardinality caps', () => {
     expect(errors.cap('E1')).toBe('E1');
     expect(errors.cap('E2')).toBe('_OTHER');
     const values = new AttributeValueCap(2, counts);
-    expect([values.cap('tier', 'a'), values.cap('tier', 'b'), values.cap('tier', 'c'), values.cap('tier', 'a')]).toEqual([
-      'a',
-      'b',
-      '__overflow__',
-      'a',
-    ]);
+    expect([
+      values.cap('tier', 'a'),
+      values.cap('tier', 'b'),
+      values.cap('tier', 'c'),
+      values.cap('tier', 'a'),
+    ]).toEqual(['a', 'b', '__overflow__', 'a']);
     expect(values.cap('other', 'c')).toBe('c'); // per key
     expect(counts).toMatchObject({ errorType: 1, attributes: 1 });
   });
@@ -119,7 +128,15 @@ describe('the attribute guard', () => {
 
   it('survives a callback that throws or returns junk: the request is recorded without user attributes', () => {
     const counts = new OverflowCounts();
-    expect(new AttributeGuard(() => { throw new Error('boom'); }, 10, counts).evaluate(fakeRes)).toBeUndefined();
+    expect(
+      new AttributeGuard(
+        () => {
+          throw new Error('boom');
+        },
+        10,
+        counts,
+      ).evaluate(fakeRes),
+    ).toBeUndefined();
     expect(new AttributeGuard(() => 'junk' as never, 10, counts).evaluate(fakeRes)).toBeUndefined();
     expect(new AttributeGuard(() => undefined, 10, counts).evaluate(fakeRes)).toBeUndefined();
   });

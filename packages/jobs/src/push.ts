@@ -1,7 +1,14 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { getMeterline, prometheusName, serialize, type Meterline } from '@meterline/core';
-import { checkBoolean, checkInteger, checkKnown, checkObject, checkString, fail } from '@meterline/core/adapter';
+import {
+  checkBoolean,
+  checkInteger,
+  checkKnown,
+  checkObject,
+  checkString,
+  fail,
+} from '@meterline/core/adapter';
 
 /** Where the Pushgateway is and how hard to try. */
 export interface PushgatewayOptions {

@@ -1,14 +1,14 @@
-// The Fastify V8 effect behind the benchmark's baseline (see bench/RESULTS.md): `npm run bench:effect`.
+// The Fastify V8 effect behind the `-preloaded` variants (see bench/results-archive.md): `npm run bench:effect`.
 // All variants run at the same time, pinned to the same CPU (load from the other one), so that the machine's noise
 // hits them alike; each round starts fresh processes and reverses the order. CPU µs per request are inflated by
 // the sharing (compare the columns with each other, not with the main benchmark). No metrics code runs anywhere.
-import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import Table from 'cli-table3';
+import { nextMessage, spawnNode } from '../../src/processes.mjs';
+import { ResultTable } from '../../src/report.mjs';
+import { median } from '../../src/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -25,19 +25,6 @@ const VARIANTS = [
   'sdk,after',
   'sdk,plugin,settled',
 ];
-const pin = availableParallelism() >= 2;
-
-function message(child, type) {
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m?.type === type) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-  });
-}
 const drive = (port, seconds, connections) =>
   new Promise((resolve, reject) =>
     autocannon({ url: `http://127.0.0.1:${port}/users/42`, connections, duration: seconds }, (err, r) =>
@@ -50,22 +37,17 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
   const servers = [];
   for (const variant of order) {
-    const argv = [join(here, 'server.mjs'), variant];
-    const child = pin
-      ? spawn('taskset', ['-c', '1', process.execPath, ...argv], {
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        })
-      : spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    servers.push({ variant, child, port: (await message(child, 'listening')).port });
+    const child = spawnNode(1, [join(here, 'server.mjs'), variant]);
+    servers.push({ variant, child, port: (await nextMessage(child, 'listening')).port });
   }
   const connections = Math.max(8, Math.floor(50 / servers.length));
   await Promise.all(servers.map((s) => drive(s.port, 1, connections)));
-  await Promise.all(servers.map((s) => (s.child.send('mark'), message(s.child, 'marked'))));
+  await Promise.all(servers.map((s) => (s.child.send('mark'), nextMessage(s.child, 'marked'))));
   const results = await Promise.all(servers.map((s) => drive(s.port, duration, connections)));
   for (let i = 0; i < servers.length; i++) {
     const s = servers[i];
     s.child.send('report');
-    const { cpuMicros } = await message(s.child, 'report');
+    const { cpuMicros } = await nextMessage(s.child, 'report');
     samples.get(s.variant).push(cpuMicros / Math.max(1, results[i]['2xx']));
     s.child.send('exit');
   }
@@ -75,12 +57,11 @@ for (let round = 0; round < rounds; round++) {
   );
 }
 const signed = (n) => (n >= 0 ? '+' : '') + n.toFixed(1);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const base = samples.get(VARIANTS[0]);
-const table = new Table({
-  head: ['loaded', 'routes', 'nextTick settled', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'],
-  style: { head: [], border: [] },
-});
+const table = new ResultTable(
+  ['loaded', 'routes', 'nextTick settled', 'CPU µs/req (shared CPU)', 'vs none,root (median of rounds)'],
+  3,
+);
 for (const v of VARIANTS) {
   const [load, setup, settled] = v.split(',');
   const list = samples.get(v);
@@ -92,4 +73,4 @@ for (const v of VARIANTS) {
     v === VARIANTS[0] ? '-' : signed(median(list.map((x, i) => x - base[i]))),
   ]);
 }
-console.log(table.toString());
+table.print();

@@ -10,7 +10,8 @@
  * fixed numbers of requests; before each window the counters are zeroed (`callgrind_control -z`), after it they are
  * dumped (`-d`). Windows repeat until two in a row agree within 1 % on the main thread (V8 still compiling changes
  * the count; under Valgrind that takes thousands of requests), and the last one is reported: instructions on the
- * event-loop thread per request, and those of all threads (V8's compiler and GC helpers too).
+ * event-loop thread per request, and those of all threads (V8's compiler and GC helpers too). Variants as in
+ * src/variants.mjs (bare is the truly bare app).
  *
  * Read it with care: the count is exact for one process, but two processes of the same app settle at counts up to
  * ~20 % apart (V8 optimises differently depending on what ran first: the same lottery the throughput benchmark
@@ -24,7 +25,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { ResultTable } from './report.mjs';
+import { list, positive, variantList } from '../../src/cli.mjs';
+import { ResultTable } from '../../src/report.mjs';
+import { FRAMEWORKS, variantLabel, VARIANTS } from '../../src/variants.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -37,45 +40,17 @@ const { values: flags } = parseArgs({
   },
 });
 
-function positiveInt(name, value) {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`--${name}: expected a positive integer, got ${JSON.stringify(value)}`);
-    process.exit(2);
-  }
-  return n;
-}
-const windowSize = positiveInt('window', flags.window);
-const maxWindows = positiveInt('max-windows', flags['max-windows']);
-const connections = positiveInt('connections', flags.connections);
-const FRAMEWORKS = ['express', 'fastify', 'koa'];
-const VARIANTS = ['bare', 'meterline', 'alternative'];
-const frameworks = flags.only === undefined ? FRAMEWORKS : flags.only.split(',').map((s) => s.trim());
-const variants = flags.variants.split(',').map((s) => s.trim());
-for (const f of frameworks) {
-  if (!FRAMEWORKS.includes(f)) {
-    console.error(`--only: unknown framework ${JSON.stringify(f)} (express, fastify, koa)`);
-    process.exit(2);
-  }
-}
-for (const v of variants) {
-  if (!VARIANTS.includes(v)) {
-    console.error(`--variants: unknown variant ${JSON.stringify(v)} (bare, meterline, alternative)`);
-    process.exit(2);
-  }
-}
+const windowSize = positive('window', flags.window, { integer: true });
+const maxWindows = positive('max-windows', flags['max-windows'], { integer: true });
+const connections = positive('connections', flags.connections, { integer: true });
+const frameworks = flags.only === undefined ? FRAMEWORKS : list('only', flags.only, FRAMEWORKS);
+const variants = variantList(flags.variants, VARIANTS);
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
 } catch {
   console.error('valgrind is not installed: apt-get install valgrind (Debian), then run this again');
   process.exit(2);
 }
-
-const ALTERNATIVE = {
-  express: 'express-prom-bundle',
-  fastify: 'fastify-metrics',
-  koa: 'prom-client (by hand)',
-};
 
 function sendRequests(port, amount) {
   return new Promise((resolve, reject) => {
@@ -122,7 +97,7 @@ async function measure(framework, variant) {
       '--separate-threads=yes',
       `--callgrind-out-file=${join(dir, 'cg.out')}`,
       process.execPath,
-      join(here, 'instr-server.mjs'),
+      join(here, 'server.mjs'),
       framework,
       variant,
     ],
@@ -190,7 +165,6 @@ for (const framework of frameworks) {
   const base = bare?.status === 'fulfilled' ? bare.value.main : NaN;
   variants.forEach((variant, i) => {
     const r = results[i];
-    const name = variant === 'alternative' ? ALTERNATIVE[framework] : variant;
     if (r.status === 'rejected') {
       ok = false;
       console.log(`PROBLEM ${framework}:${variant}: ${r.reason.message}`);
@@ -200,7 +174,7 @@ for (const framework of frameworks) {
     if (!v.settled) console.log(`NOTE ${framework}:${variant}: the last two windows differ by more than 1 %`);
     const row = [
       framework,
-      name,
+      variantLabel(framework, variant),
       Math.round(v.main),
       variant === 'bare' ? '1' : (v.main / base).toFixed(3),
       variant === 'bare' ? '-' : Math.round(v.main - base),

@@ -1,17 +1,13 @@
 /**
- * meterline overhead benchmark.
+ * The throughput benchmark: `npm run bench` (about 7 minutes), `npm run bench:ci` (smoke run, --quick).
+ * bench/README.md explains the method, the flags and how to read the output.
  *
- *   npm run bench                      full run (a few minutes)
- *   npm run bench -- --quick           smoke run (well under a minute); exits 1 only if an instrumented
- *                                      variant does not work, never on timing
- *   flags: --rounds N --duration S (measured per variant and round) --slices N --warmup S --connections N
- *          --only express[,koa] --skip-extra
- *          --minimal   also run each framework's minimal bare app (nothing preloaded, no plugin loading), the
- *                      baseline that shows the V8 effect described in apps.mjs and bench/RESULTS.md
- *          --control   also run a second bare process per framework (the same app as bare): its "vs bare" ratio is
- *                      the run's A/A noise floor, what two processes of identical code differ by
- *          --unsettled skip the process.nextTick warm-up every server does before building its app (see
- *                      settleNextTick in apps.mjs): shows the V8 lottery that warm-up removes
+ *   --quick       one short round (well under a minute); exits 1 only if an instrumented variant does not work,
+ *                 never on timing
+ *   --rounds N --duration S (measured per variant and round) --slices N --warmup S --connections N
+ *   --only express[,koa]  --skip-extra (no /metrics cost, no cardinality check)
+ *   --variants bare,meterline,alternative (the default; any of variants.mjs, bare among them)
+ *   --control     also run `control`, a second bare process: its "vs bare" ratio is the run's A/A noise floor
  *
  * Every round starts a fresh server process per variant (all pinned to CPU 1, only the one under load busy); the
  * load generator (autocannon) runs in its own process pinned to CPU 0. A round warms every server up, then measures
@@ -21,13 +17,15 @@
  * slice's own p99); the req/s, p99 and CPU columns are medians over rounds (a round's p99: the median of its
  * slices').
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
+import { list, positive, variantList } from './cli.mjs';
+import { canPin, runNode, startLoader, startServer } from './processes.mjs';
+import { fmt, ResultTable } from './report.mjs';
+import { median } from './stats.mjs';
+import { appOf, FRAMEWORKS, importsMeterline, variantLabel, VARIANTS } from './variants.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
@@ -41,49 +39,25 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     only: { type: 'string' },
-    'skip-extra': { type: 'boolean', default: false },
-    minimal: { type: 'boolean', default: false },
+    variants: { type: 'string', default: 'bare,meterline,alternative' },
     control: { type: 'boolean', default: false },
-    unsettled: { type: 'boolean', default: false },
+    'skip-extra': { type: 'boolean', default: false },
   },
 });
 
-function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    console.error(`--${name}: expected a positive number, got ${JSON.stringify(value)}`);
-    process.exit(2);
-  }
-  return n;
-}
-
 const quick = flags.quick === true;
-const rounds = Math.round(positive('rounds', flags.rounds, quick ? 1 : 6));
+const rounds = positive('rounds', flags.rounds ?? (quick ? 1 : 6), { integer: true });
 /** measured seconds per variant and round, split into `slices` interleaved slices */
-const duration = positive('duration', flags.duration, quick ? 1 : 3.2);
-const slices = Math.round(positive('slices', flags.slices, quick ? 2 : 8));
-const warmup = positive('warmup', flags.warmup, quick ? 0.5 : 2);
-const connections = Math.round(positive('connections', flags.connections, 50));
-const pin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
+const duration = positive('duration', flags.duration ?? (quick ? 1 : 3.2));
+const slices = positive('slices', flags.slices ?? (quick ? 2 : 8), { integer: true });
+const warmup = positive('warmup', flags.warmup ?? (quick ? 0.5 : 2));
+const connections = positive('connections', flags.connections ?? 50, { integer: true });
 
 type Framework = 'express' | 'fastify' | 'koa';
-type Variant = 'bare' | 'meterline' | 'alternative' | 'minimal' | 'control';
-const ALL_FRAMEWORKS: Framework[] = ['express', 'fastify', 'koa'];
-const ALTERNATIVE: Record<Framework, string> = {
-  express: 'express-prom-bundle',
-  fastify: 'fastify-metrics',
-  koa: 'prom-client (by hand)',
-};
+const frameworks: Framework[] = flags.only === undefined ? FRAMEWORKS : list('only', flags.only, FRAMEWORKS);
+const variants: string[] = variantList(flags.variants as string, VARIANTS);
+if (flags.control === true && !variants.includes('control')) variants.push('control');
 
-const only = flags.only?.split(',').map((s) => s.trim());
-for (const f of only ?? []) {
-  if (!ALL_FRAMEWORKS.includes(f as Framework)) {
-    console.error(`--only: unknown framework ${JSON.stringify(f)} (express, fastify, koa)`);
-    process.exit(2);
-  }
-}
-const frameworks = ALL_FRAMEWORKS.filter((f) => only === undefined || only.includes(f));
 const notes: string[] = [];
 /** An adapter is benchmarked once its package is built. */
 function adapterBuilt(f: Framework): boolean {
@@ -92,17 +66,14 @@ function adapterBuilt(f: Framework): boolean {
 
 interface Case {
   framework: Framework;
-  variant: Variant;
+  variant: string;
 }
 const cases: Case[] = [];
 for (const framework of frameworks) {
-  const variants: Variant[] = ['bare', 'meterline', 'alternative'];
-  if (flags.minimal === true) variants.push('minimal');
-  if (flags.control === true) variants.push('control');
   for (const variant of variants) {
-    if (variant === 'meterline' && !adapterBuilt(framework)) {
+    if (importsMeterline(variant) && !adapterBuilt(framework)) {
       notes.push(
-        `@meterline/${framework} is not built (packages/${framework}/dist missing): its variant was skipped`,
+        `@meterline/${framework} is not built (packages/${framework}/dist missing): ${framework}:${variant} was skipped`,
       );
       continue;
     }
@@ -124,75 +95,11 @@ interface Sample {
   rps: number;
   p99: number;
   cpuPerRequest: number;
-  /** req/s and CPU µs per request of each slice, in the order of the round's slices */
+  /** req/s, CPU µs per request and p99 of each slice, in the order of the round's slices */
   sliceRps: number[];
   sliceCpu: number[];
   sliceP99: number[];
   problem?: string;
-}
-
-function pinned(cpu: number, args: string[]): [string, string[]] {
-  return pin ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-}
-
-function runNode(cpu: number, args: string[], timeoutMs: number): Promise<string> {
-  const [cmd, argv] = pinned(cpu, args);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${args.join(' ')} exited with ${code}`));
-    });
-  });
-}
-
-/** The load generator: one long-lived process on CPU 0 (load.mjs), one autocannon run per message. */
-let loader: ChildProcess | undefined;
-async function startLoader(): Promise<void> {
-  const [cmd, argv] = pinned(0, ['load.mjs']);
-  const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await nextMessage(child, 'ready');
-  loader = child;
-}
-function stopLoader(): void {
-  if (loader?.connected) loader.send('exit');
-  loader = undefined;
-}
-
-async function load(port: number, seconds: number): Promise<LoadResult> {
-  const child = loader as ChildProcess;
-  const answer = nextMessage(child, 'result', (seconds + 30) * 1000);
-  child.send({ url: `http://127.0.0.1:${port}/users/42`, connections, seconds });
-  const m = await answer;
-  if (m.error !== undefined) throw new Error(`load generator: ${m.error}`);
-  return m.result as LoadResult;
-}
-
-function nextMessage(child: ChildProcess, type: string, timeoutMs = 30_000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${type} message from process ${child.pid}`)),
-      timeoutMs,
-    );
-    const onMessage = (m: any) => {
-      if (m?.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`process ${child.pid} exited (${code}) before ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
 }
 
 /** Sum of the samples of one family whose labels contain `match` (in the Prometheus text format). */
@@ -206,7 +113,7 @@ function sumSamples(text: string, name: string, match: string): number {
   return total;
 }
 
-/** What each instrumented variant must show in /metrics after the load: the requests it served. */
+/** What each instrumented app must show in /metrics after the load: the requests it served. */
 const EXPECTED: Record<Framework, Record<'meterline' | 'alternative', { name: string; match: string }>> = {
   express: {
     meterline: { name: 'http_server_request_duration_seconds_count', match: 'http_route="/users/:id"' },
@@ -223,28 +130,32 @@ const EXPECTED: Record<Framework, Record<'meterline' | 'alternative', { name: st
 };
 
 async function checkMetrics(c: Case, port: number, served: number): Promise<string | undefined> {
-  if (c.variant === 'bare' || c.variant === 'minimal' || c.variant === 'control') return undefined;
+  const { app } = appOf(c.variant);
+  if (app === 'bare') return undefined;
   await new Promise((r) => setTimeout(r, 100));
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();
   if (res.status !== 200) return `/metrics answered ${res.status}`;
-  const { name, match } = EXPECTED[c.framework][c.variant as 'meterline' | 'alternative'];
+  const { name, match } = EXPECTED[c.framework][app as 'meterline' | 'alternative'];
   const counted = sumSamples(text, name, match);
   // at most one request per connection was still in flight when each load run (warm-up and slices) stopped
   if (counted < served || counted > served + (1 + slices) * connections) {
     return `/metrics counts ${counted} requests for ${match}, the load generator got ${served} responses`;
   }
-  if (c.variant === 'meterline') {
+  if (app === 'meterline') {
     const active = sumSamples(text, 'http_server_active_requests', '');
     if (active !== 0) return `http_server_active_requests is ${active} after the load ended`;
   }
   return undefined;
 }
 
+type Loader = Awaited<ReturnType<typeof startLoader>>;
+type Server = Awaited<ReturnType<typeof startServer>>;
+
+/** A server of this round and what was measured of it so far. */
 interface Running {
   c: Case;
-  child: ChildProcess;
-  port: number;
+  server: Server;
   served: number;
   failed: number;
   ok: number;
@@ -253,37 +164,6 @@ interface Running {
   sliceRps: number[];
   sliceCpu: number[];
   sliceP99: number[];
-}
-
-async function startServer(c: Case): Promise<Running> {
-  const args = ['server.mjs', c.framework, c.variant];
-  if (flags.unsettled === true) args.push('unsettled');
-  const [cmd, argv] = pinned(1, args);
-  const child = spawn(cmd, argv, { cwd: here, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await nextMessage(child, 'listening');
-  return {
-    c,
-    child,
-    port,
-    served: 0,
-    failed: 0,
-    ok: 0,
-    seconds: 0,
-    cpuMicros: 0,
-    sliceRps: [],
-    sliceCpu: [],
-    sliceP99: [],
-  };
-}
-
-async function stopServer(s: Running): Promise<void> {
-  const child = s.child;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  if (child.connected) child.send('exit');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
 }
 
 function tally(s: Running, r: LoadResult): void {
@@ -295,26 +175,37 @@ function tally(s: Running, r: LoadResult): void {
  * One round of one framework: a fresh process per variant, all alive at once (only the one under load is busy),
  * each warmed up, then measured in `slices` short slices in rotating order.
  */
-async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
+async function runRound(loader: Loader, own: Case[]): Promise<Map<Case, Sample>> {
   const servers: Running[] = [];
   const out = new Map<Case, Sample>();
   try {
     // started together (before anything is measured), warmed up one after the other
-    const started = await Promise.allSettled(own.map(startServer));
-    for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+    const started = await Promise.allSettled(own.map((c) => startServer(c.framework, c.variant)));
+    started.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        servers.push({
+          c: own[i],
+          server: r.value,
+          served: 0,
+          failed: 0,
+          ok: 0,
+          seconds: 0,
+          cpuMicros: 0,
+          sliceRps: [],
+          sliceCpu: [],
+          sliceP99: [],
+        });
+      }
+    });
     for (const r of started) if (r.status === 'rejected') throw r.reason;
-    for (const s of servers) tally(s, await load(s.port, warmup));
+    for (const s of servers) tally(s, await loader.run(s.server.port, warmup, connections));
     const slice = duration / slices;
     for (let i = 0; i < slices; i++) {
       for (let j = 0; j < servers.length; j++) {
         const s = servers[(i + j) % servers.length];
-        const marked = nextMessage(s.child, 'marked');
-        s.child.send('mark');
-        await marked;
-        const r = await load(s.port, slice);
-        const reported = nextMessage(s.child, 'report');
-        s.child.send('report');
-        const { cpuMicros } = await reported;
+        await s.server.mark();
+        const r: LoadResult = await loader.run(s.server.port, slice, connections);
+        const cpuMicros: number = await s.server.cpuSinceMark();
         tally(s, r);
         s.ok += r.ok2xx;
         s.seconds += r.seconds;
@@ -328,7 +219,7 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
       let problem: string | undefined;
       if (s.failed > 0) problem = `${s.failed} requests failed (errors, timeouts or non-2xx)`;
       else if (s.ok === 0) problem = 'no request succeeded';
-      problem ??= await checkMetrics(s.c, s.port, s.served);
+      problem ??= await checkMetrics(s.c, s.server.port, s.served);
       out.set(s.c, {
         rps: s.ok / Math.max(1e-9, s.seconds),
         p99: median(s.sliceP99),
@@ -355,18 +246,12 @@ async function runRound(own: Case[]): Promise<Map<Case, Sample>> {
       }
     }
   } finally {
-    await Promise.all(servers.map(stopServer));
+    await Promise.all(servers.map((s) => s.server.stop()));
   }
   return out;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const key = (c: Case) => `${c.framework}:${c.variant}`;
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 /**
  * A framework's variants in the order of one round, rotated by the round number, so that every variant takes every
@@ -386,15 +271,15 @@ async function throughput(): Promise<boolean> {
   console.log(
     `throughput: ${cases.length} variants x ${rounds} rounds x (${warmup}s warmup + ${slices} interleaved slices of ` +
       `${fmt(duration / slices, 2)}s), ${connections} connections, ` +
-      `${pin ? 'servers on CPU 1, load on CPU 0' : 'not pinned (taskset or a second CPU missing)'}; about ${Math.ceil((perRound * rounds) / 60)} min`,
+      `${canPin ? 'servers on CPU 1, load on CPU 0' : 'not pinned (taskset or a second CPU missing)'}; about ${Math.ceil((perRound * rounds) / 60)} min`,
   );
-  await startLoader();
+  const loader = await startLoader(0);
   try {
     for (let round = 0; round < rounds; round++) {
       for (const framework of frameworks) {
         const order = roundOrder(framework, round);
         if (order.length === 0) continue;
-        const results = await runRound(order);
+        const results = await runRound(loader, order);
         for (const c of order) {
           const s = results.get(c) as Sample;
           if (s.problem !== undefined) problems.push(`${key(c)} round ${round + 1}: ${s.problem}`);
@@ -402,23 +287,25 @@ async function throughput(): Promise<boolean> {
           list.push(s);
           samples.set(key(c), list);
           process.stdout.write(
-            `  round ${round + 1}/${rounds} ${key(c).padEnd(22)} ${fmt(s.rps).padStart(7)} req/s  p99 ${fmt(s.p99, 2)} ms  ` +
+            `  round ${round + 1}/${rounds} ${key(c).padEnd(30)} ${fmt(s.rps).padStart(7)} req/s  p99 ${fmt(s.p99, 2)} ms  ` +
               `${fmt(s.cpuPerRequest, 1)} µs CPU/req${s.problem ? '  PROBLEM: ' + s.problem : ''}\n`,
           );
         }
       }
     }
   } finally {
-    stopLoader();
+    loader.stop();
   }
-  const table = new Table({
-    head: ['framework', 'variant', 'req/s', 'vs bare', 'p99 ms', 'p99 vs bare', 'CPU µs/req', 'added µs/req'],
-    style: { head: [], border: [] },
-  });
-  const markdown: string[] = [
-    '| framework | variant | req/s | vs bare | p99 ms | p99 vs bare | CPU µs/req | added µs/req |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-  ];
+  const table = new ResultTable([
+    'framework',
+    'variant',
+    'req/s',
+    'vs bare',
+    'p99 ms',
+    'p99 vs bare',
+    'CPU µs/req',
+    'added µs/req',
+  ]);
   for (const c of cases) {
     const list = samples.get(key(c)) as Sample[];
     const bare = samples.get(`${c.framework}:bare`);
@@ -433,14 +320,6 @@ async function throughput(): Promise<boolean> {
       });
       return values.length === 0 ? NaN : median(values);
     };
-    const name =
-      c.variant === 'bare' || c.variant === 'meterline'
-        ? c.variant
-        : c.variant === 'minimal'
-          ? 'bare, minimal process'
-          : c.variant === 'control'
-            ? 'bare again (A/A control)'
-            : ALTERNATIVE[c.framework];
     const isBare = c.variant === 'bare';
     const ratioToBare = (pick: (s: Sample) => number[]) =>
       isBare
@@ -449,9 +328,9 @@ async function throughput(): Promise<boolean> {
             slicePairs(pick, (v, b) => v / b),
             3,
           );
-    const row = [
+    table.push([
       c.framework,
-      name,
+      variantLabel(c.framework, c.variant),
       fmt(median(list.map((s) => s.rps))),
       ratioToBare((s) => s.sliceRps),
       fmt(median(list.map((s) => s.p99)), 2),
@@ -466,19 +345,16 @@ async function throughput(): Promise<boolean> {
             ),
             1,
           ),
-    ];
-    table.push(row);
-    markdown.push('| ' + row.join(' | ') + ' |');
+    ]);
   }
-  console.log(table.toString());
-  console.log('\nmarkdown:\n' + markdown.join('\n'));
+  table.print();
   for (const p of problems) console.log('PROBLEM ' + p);
   return problems.length === 0;
 }
 
 async function scrapeCost(): Promise<boolean> {
-  const table = new Table({
-    head: [
+  const table = new ResultTable(
+    [
       'sample lines',
       'series',
       'collect+serialise ms',
@@ -488,8 +364,8 @@ async function scrapeCost(): Promise<boolean> {
       'max loop block ms',
       'bytes / gzip',
     ],
-    style: { head: [], border: [] },
-  });
+    0,
+  );
   let ok = true;
   for (const lines of [1000, 10000]) {
     try {
@@ -515,13 +391,13 @@ async function scrapeCost(): Promise<boolean> {
     }
   }
   console.log('\n/metrics cost (shared handler, real loopback GETs, median):');
-  console.log(table.toString());
+  table.print();
   return ok;
 }
 
 async function cardinality(): Promise<boolean> {
-  const table = new Table({
-    head: [
+  const table = new ResultTable(
+    [
       'framework',
       'random-path requests',
       'statuses',
@@ -529,8 +405,8 @@ async function cardinality(): Promise<boolean> {
       'series after',
       'heap growth after GC',
     ],
-    style: { head: [], border: [] },
-  });
+    1,
+  );
   let ok = true;
   const requests = quick ? 5000 : 20000;
   for (const framework of frameworks) {
@@ -564,7 +440,7 @@ async function cardinality(): Promise<boolean> {
     }
   }
   console.log('\ncardinality (random paths; series and heap after GC):');
-  console.log(table.toString());
+  table.print();
   return ok;
 }
 

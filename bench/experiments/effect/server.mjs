@@ -1,10 +1,10 @@
 // One Fastify app for the V8-effect experiment: `node server.mjs <load>,<setup>[,settled]`, no metrics code runs.
 //   load:    none | sdk (import @opentelemetry/sdk-metrics) | typescript (import typescript)
 //   setup:   root (route on the root instance) | plugin (route inside a registered plugin) | after (await app.after())
-//   settled: run the benchmark's process.nextTick warm-up (settleNextTick in ../apps.mjs) before building the app
+//   settled: run the benchmark's process.nextTick warm-up (settleNextTick in src/apps.mjs) before building the app
 import Fastify from 'fastify';
-import { settleNextTick } from '../apps.mjs';
-import { serveBenchmarkIpc } from '../ipc.mjs';
+import { settleNextTick } from '../../src/apps.mjs';
+import { serveBenchmarkIpc } from '../../src/ipc.mjs';
 
 const [load, setup, settled] = process.argv[2].split(',');
 if (load === 'sdk') await import('@opentelemetry/sdk-metrics');

@@ -1,9 +1,10 @@
 // Hot-path micro-benchmark: meterline's added cost per request on real node:http IncomingMessage/ServerResponse
 // objects without a network (req/res created, route reported, response written and closed), interleaved with the
-// same work uninstrumented. `node --expose-gc micro.mjs [blocks] [perBlock]` prints one JSON line (ns/request).
+// same work uninstrumented. `npm run bench:micro -- [blocks] [perBlock]` prints one JSON line (ns/request).
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { AdapterCore } from '@meterline/core';
+import { AdapterCore } from '@meterline/core/adapter';
+import { median } from '../src/stats.mjs';
 
 const blocks = Number(process.argv[2] ?? 30);
 const perBlock = Number(process.argv[3] ?? 20000);
@@ -49,7 +50,6 @@ for (let b = 0; b < blocks; b++) {
   bare.push(a);
   added.push(m - a);
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const series = adapter.runtime.store.seriesCount;
 if (process.env.SHOW) console.log(await adapter.runtime.scrape());
 process.stdout.write(JSON.stringify({ bareNs: median(bare), addedNs: median(added), series }) + '\n');
