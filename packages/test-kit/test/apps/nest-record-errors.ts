@@ -1,12 +1,11 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { catchError, throwError, type Observable } from 'rxjs';
-import { stateOf } from '@meterline/core/adapter';
+import { setError } from '@meterline/core';
 
 /**
  * Hands a handler's exception to the measured request before Nest's exception filter answers it (the filter
- * swallows it: with the one line alone, a 500 is recorded with error.type = "500"). `stateOf` + `setError` from
- * the adapter contract is what a public `setError(res, error)` of `@meterline/core` would do for applications.
+ * swallows it: with the one line alone, a 500 is recorded with error.type = "500").
  */
 @Injectable()
 export class RecordErrorsInterceptor implements NestInterceptor {
@@ -15,8 +14,7 @@ export class RecordErrorsInterceptor implements NestInterceptor {
       catchError((error: unknown) => {
         // Express: the response itself; Fastify: the reply, whose `raw` is the response
         const reply = context.switchToHttp().getResponse<ServerResponse & { raw?: ServerResponse }>();
-        const state = stateOf(reply.raw ?? reply);
-        if (state?.owner !== undefined) state.owner.setError(state, error);
+        setError(reply.raw ?? reply, error);
         return throwError(() => error);
       }),
     );
