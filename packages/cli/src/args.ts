@@ -86,7 +86,8 @@ export function parseTopArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   });
   const intervalSeconds = number('interval', v.interval, 2, 0.2, 3600);
   const sort = (v.sort ?? 'rate') as SortKey;
-  if (!SORT_KEYS.includes(sort)) throw new UsageError(`--sort: expected one of ${SORT_KEYS.join(', ')}, got "${v.sort}"`);
+  if (!SORT_KEYS.includes(sort))
+    throw new UsageError(`--sort: expected one of ${SORT_KEYS.join(', ')}, got "${v.sort}"`);
   try {
     filterPattern(v.filter ?? '');
   } catch (err) {

@@ -57,10 +57,30 @@ const ROUTE_MIN = 12;
 
 /** The columns that fit in `width`, with the route column taking what is left. */
 export function layout(width: number, rows: readonly RouteRow[], manyTargets: boolean): Column[] {
-  const longest = (f: (r: RouteRow) => string, head: string) => Math.max(head.length, ...rows.map((r) => f(r).length)) + 2;
+  const longest = (f: (r: RouteRow) => string, head: string) =>
+    Math.max(head.length, ...rows.map((r) => f(r).length)) + 2;
   const cols: Column[] = [];
-  if (manyTargets) cols.push({ key: 'target', head: 'TARGET', width: Math.min(24, longest((r) => r.target, 'TARGET')), drop: 6, align: 'left' });
-  cols.push({ key: 'method', head: 'METHOD', width: Math.min(9, longest((r) => r.method, 'METHOD')), drop: 4, align: 'left' });
+  if (manyTargets)
+    cols.push({
+      key: 'target',
+      head: 'TARGET',
+      width: Math.min(
+        24,
+        longest((r) => r.target, 'TARGET'),
+      ),
+      drop: 6,
+      align: 'left',
+    });
+  cols.push({
+    key: 'method',
+    head: 'METHOD',
+    width: Math.min(
+      9,
+      longest((r) => r.method, 'METHOD'),
+    ),
+    drop: 4,
+    align: 'left',
+  });
   cols.push({ key: 'route', head: 'ROUTE', width: ROUTE_MIN, drop: 0, align: 'left' });
   cols.push(...NUMBER_COLUMNS);
   const total = () => cols.reduce((n, c) => n + c.width, 0);
@@ -113,11 +133,13 @@ function cell(r: RouteRow, key: Column['key'], f: Frame, c: ChalkInstance): stri
 }
 
 /** Cut a plain line to `width` columns. */
-const fit = (line: string, width: number) => (line.length > width ? line.slice(0, Math.max(0, width - 1)) + '…' : line);
+const fit = (line: string, width: number) =>
+  line.length > width ? line.slice(0, Math.max(0, width - 1)) + '…' : line;
 
 function targetLine(t: TargetView, c: ChalkInstance): string {
   if (t.error !== undefined) return `${c.red.bold('DOWN')} ${t.name}  ${t.error}`;
-  if (t.family === undefined && t.summary !== undefined) return `${c.yellow('UP')}   ${t.name}  no HTTP request metrics found`;
+  if (t.family === undefined && t.summary !== undefined)
+    return `${c.yellow('UP')}   ${t.name}  no HTTP request metrics found`;
   if (t.summary === undefined) return `${c.green('UP')}   ${t.name}  waiting for a second scrape`;
   const s = t.summary;
   const err = formatPercent(s.errorRatio);
@@ -156,10 +178,29 @@ export function renderFrame(f: Frame): string {
     colWidths: cols.map((col) => col.width),
     colAligns: cols.map((col) => col.align),
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
-      'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '',
     },
-    style: { head: f.color ? ['bold', 'inverse'] : [], border: [], compact: true, 'padding-left': 0, 'padding-right': 1 },
+    style: {
+      head: f.color ? ['bold', 'inverse'] : [],
+      border: [],
+      compact: true,
+      'padding-left': 0,
+      'padding-right': 1,
+    },
     wordWrap: false,
     truncate: '…',
   });
@@ -168,16 +209,22 @@ export function renderFrame(f: Frame): string {
   if (f.height !== undefined) {
     const room = Math.max(1, f.height - lines.length - 2 - (f.live ? 1 : 0));
     if (rows.length > room) {
-      footer.push(`… ${rows.length - room + 1} more route${rows.length - room + 1 === 1 ? '' : 's'} (filter with /)`);
+      footer.push(
+        `… ${rows.length - room + 1} more route${rows.length - room + 1 === 1 ? '' : 's'} (filter with /)`,
+      );
       rows = rows.slice(0, room - 1);
     }
   }
   for (const r of rows) table.push(cols.map((col) => cell(r, col.key, f, c)));
   lines.push('');
-  const tableText = table.toString().split('\n').map((l) => l.replace(/\s+$/, ''));
+  const tableText = table
+    .toString()
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''));
   lines.push(...tableText);
   if (f.rows.length === 0) lines.push(f.filter === '' ? '(no routes yet)' : `(no route matches ${f.filter})`);
   lines.push(...footer);
-  if (f.live) lines.push(c.dim(fit('keys: s next sort  1-7 sort by column  r reverse  / filter  q quit', width)));
+  if (f.live)
+    lines.push(c.dim(fit('keys: s next sort  1-7 sort by column  r reverse  / filter  q quit', width)));
   return lines.join('\n');
 }

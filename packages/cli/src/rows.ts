@@ -33,7 +33,10 @@ export interface TargetSummary {
 export function routeRows(target: string, prev: TargetSnapshot, cur: TargetSnapshot): RouteRow[] {
   const seconds = (cur.time - prev.time) / 1000;
   if (!(seconds > 0)) return [];
-  const groups = new Map<string, { method: string; route: string; requests: number; errors: number; buckets: Bucket[][]; bytes?: number }>();
+  const groups = new Map<
+    string,
+    { method: string; route: string; requests: number; errors: number; buckets: Bucket[][]; bytes?: number }
+  >();
   const group = (method: string, route: string) => {
     const key = method + ' ' + route;
     let g = groups.get(key);
@@ -71,7 +74,12 @@ export function routeRows(target: string, prev: TargetSnapshot, cur: TargetSnaps
   return rows;
 }
 
-export function targetSummary(target: string, rows: readonly RouteRow[], prev: TargetSnapshot, cur: TargetSnapshot): TargetSummary {
+export function targetSummary(
+  target: string,
+  rows: readonly RouteRow[],
+  prev: TargetSnapshot,
+  cur: TargetSnapshot,
+): TargetSummary {
   const seconds = (cur.time - prev.time) / 1000;
   let requests = 0;
   let errors = 0;
@@ -80,7 +88,8 @@ export function targetSummary(target: string, rows: readonly RouteRow[], prev: T
     if (r.requests > 0) errors += r.errorRatio * r.requests;
   }
   let network: number | undefined;
-  for (const [key, value] of cur.networkBytes) network = (network ?? 0) + counterIncrease(prev.networkBytes.get(key), value);
+  for (const [key, value] of cur.networkBytes)
+    network = (network ?? 0) + counterIncrease(prev.networkBytes.get(key), value);
   return {
     target,
     rate: seconds > 0 ? requests / seconds : 0,
@@ -95,12 +104,17 @@ export type SortKey = (typeof SORT_KEYS)[number];
 
 const sortValue = (r: RouteRow, key: SortKey): number => {
   const v =
-    key === 'rate' ? r.rate
-    : key === 'errors' ? r.errorRatio
-    : key === 'p50' ? r.p50
-    : key === 'p95' ? r.p95
-    : key === 'p99' ? r.p99
-    : (r.bytesRate ?? NaN);
+    key === 'rate'
+      ? r.rate
+      : key === 'errors'
+        ? r.errorRatio
+        : key === 'p50'
+          ? r.p50
+          : key === 'p95'
+            ? r.p95
+            : key === 'p99'
+              ? r.p99
+              : (r.bytesRate ?? NaN);
   return Number.isNaN(v) ? -Infinity : v;
 };
 
@@ -108,7 +122,9 @@ const sortValue = (r: RouteRow, key: SortKey): number => {
 export function sortRows(rows: readonly RouteRow[], key: SortKey, reverse = false): RouteRow[] {
   const byRoute = (a: RouteRow, b: RouteRow) =>
     a.route.localeCompare(b.route) || a.method.localeCompare(b.method) || a.target.localeCompare(b.target);
-  const sorted = [...rows].sort((a, b) => (key === 'route' ? 0 : sortValue(b, key) - sortValue(a, key)) || byRoute(a, b));
+  const sorted = [...rows].sort(
+    (a, b) => (key === 'route' ? 0 : sortValue(b, key) - sortValue(a, key)) || byRoute(a, b),
+  );
   return reverse ? sorted.reverse() : sorted;
 }
 
@@ -132,5 +148,6 @@ export function rowFilter(text: string | undefined): (r: RouteRow) => boolean {
   }
   if (pattern !== undefined) return (r) => pattern.test(`${r.method} ${r.route}`) || pattern.test(r.target);
   const needle = text.toLowerCase();
-  return (r) => `${r.method} ${r.route}`.toLowerCase().includes(needle) || r.target.toLowerCase().includes(needle);
+  return (r) =>
+    `${r.method} ${r.route}`.toLowerCase().includes(needle) || r.target.toLowerCase().includes(needle);
 }

@@ -25,7 +25,11 @@ export function targetName(url: URL): string {
 export type ScrapeResult = { ok: true; snapshot: TargetSnapshot } | { ok: false; error: string };
 
 /** One scrape: the text exposition (gzip is decoded by fetch), or why there is none. Never throws. */
-export async function scrapeTarget(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<ScrapeResult> {
+export async function scrapeTarget(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<ScrapeResult> {
   const started = Date.now();
   try {
     const res = await fetch(url, {

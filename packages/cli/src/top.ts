@@ -3,7 +3,15 @@ import { emitKeypressEvents } from 'node:readline';
 import type { TopOptions } from './args.js';
 import type { TargetSnapshot } from './families.js';
 import { renderFrame, type TargetView } from './render.js';
-import { routeRows, rowFilter, SORT_KEYS, sortRows, targetSummary, type RouteRow, type SortKey } from './rows.js';
+import {
+  routeRows,
+  rowFilter,
+  SORT_KEYS,
+  sortRows,
+  targetSummary,
+  type RouteRow,
+  type SortKey,
+} from './rows.js';
 import { scrapeTarget, targetName } from './targets.js';
 
 // `meterline top`: scrape every target each interval, keep the last two snapshots of each, and show the rows of
@@ -57,8 +65,18 @@ interface ViewState {
   editingFilter?: string;
 }
 
-function frame(options: TopOptions, state: ViewState, views: TargetView[], rows: RouteRow[], live: boolean): string {
-  const shown = sortRows(rows.filter(rowFilter(state.editingFilter ?? state.filter)), state.sort, state.reverse);
+function frame(
+  options: TopOptions,
+  state: ViewState,
+  views: TargetView[],
+  rows: RouteRow[],
+  live: boolean,
+): string {
+  const shown = sortRows(
+    rows.filter(rowFilter(state.editingFilter ?? state.filter)),
+    state.sort,
+    state.reverse,
+  );
   return renderFrame({
     targets: views,
     rows: shown,

@@ -19,12 +19,19 @@ describe('rows from two scrapes', () => {
             ['0.1', ok],
             ['+Inf', ok],
           ]) +
-            histogram(D, 'http_request_method="GET",http_route="/a",http_response_status_code="500",error_type="TypeError"', [
-              ['0.1', 0],
-              ['+Inf', failed],
-            ]) +
+            histogram(
+              D,
+              'http_request_method="GET",http_route="/a",http_response_status_code="500",error_type="TypeError"',
+              [
+                ['0.1', 0],
+                ['+Inf', failed],
+              ],
+            ) +
             // an aborted request: error_type without a 5xx
-            histogram(D, 'http_request_method="GET",http_route="/a",error_type="aborted"', [['0.1', 0], ['+Inf', 0]]) +
+            histogram(D, 'http_request_method="GET",http_route="/a",error_type="aborted"', [
+              ['0.1', 0],
+              ['+Inf', 0],
+            ]) +
             `http_server_response_body_size_bytes_sum{http_request_method="GET",http_route="/a",http_response_status_code="200"} ${bytes}\n` +
             'http_server_active_requests{http_request_method="GET",url_scheme="http"} 3\n' +
             `network_server_io_bytes_total{network_io_direction="receive"} ${net}\n` +
@@ -37,7 +44,14 @@ describe('rows from two scrapes', () => {
     const rows = routeRows('t', prev, cur);
     expect(rows).toHaveLength(1);
     const [a] = rows;
-    expect(a).toMatchObject({ method: 'GET', route: '/a', requests: 25, rate: 12.5, errorRatio: 0.2, bytesRate: 2000 });
+    expect(a).toMatchObject({
+      method: 'GET',
+      route: '/a',
+      requests: 25,
+      rate: 12.5,
+      errorRatio: 0.2,
+      bytesRate: 2000,
+    });
     // 20 of 25 below 0.1 s, 5 in +Inf: p50 interpolates in the first bucket, p99 is its bound
     expect(a.p50).toBeCloseTo(0.0625, 12);
     expect(a.p99).toBe(0.1);
@@ -54,18 +68,38 @@ describe('rows from two scrapes', () => {
     const C = 'http_request_duration_seconds';
     const prev = snapshot(
       parseExposition(
-        histogram(C, 'method="GET",path="/users/:id",status_code="200"', [['0.05', 90], ['0.5', 100], ['+Inf', 100]]) +
-          histogram(C, 'method="GET",path="/users/:id",status_code="502"', [['0.05', 0], ['0.5', 0], ['+Inf', 40]]),
+        histogram(C, 'method="GET",path="/users/:id",status_code="200"', [
+          ['0.05', 90],
+          ['0.5', 100],
+          ['+Inf', 100],
+        ]) +
+          histogram(C, 'method="GET",path="/users/:id",status_code="502"', [
+            ['0.05', 0],
+            ['0.5', 0],
+            ['+Inf', 40],
+          ]),
       ),
       0,
     );
     const cur = snapshot(
       parseExposition(
-        histogram(C, 'method="GET",path="/users/:id",status_code="200"', [['0.05', 100], ['0.5', 110], ['+Inf', 110]]) +
+        histogram(C, 'method="GET",path="/users/:id",status_code="200"', [
+          ['0.05', 100],
+          ['0.5', 110],
+          ['+Inf', 110],
+        ]) +
           // this series restarted from 0 (a new process behind the same target): 10 new
-          histogram(C, 'method="GET",path="/users/:id",status_code="502"', [['0.05', 0], ['0.5', 0], ['+Inf', 10]]) +
+          histogram(C, 'method="GET",path="/users/:id",status_code="502"', [
+            ['0.05', 0],
+            ['0.5', 0],
+            ['+Inf', 10],
+          ]) +
           // a series born between the scrapes
-          histogram(C, 'method="POST",route="/users",status_code="201"', [['0.05', 4], ['0.5', 4], ['+Inf', 4]]),
+          histogram(C, 'method="POST",route="/users",status_code="201"', [
+            ['0.05', 4],
+            ['0.5', 4],
+            ['+Inf', 4],
+          ]),
       ),
       10_000,
     );
@@ -115,7 +149,14 @@ describe('sort, filter and the frame', () => {
   });
   const frame = (width: number, extra: Partial<Frame> = {}): string =>
     renderFrame({
-      targets: [{ name: 't1', family: 'semconv', summary: { target: 't1', rate: 18, errorRatio: 0.1, inFlight: 2, networkRate: 2048 } }, { name: 'down:9', error: 'ECONNREFUSED' }],
+      targets: [
+        {
+          name: 't1',
+          family: 'semconv',
+          summary: { target: 't1', rate: 18, errorRatio: 0.1, inFlight: 2, networkRate: 2048 },
+        },
+        { name: 'down:9', error: 'ECONNREFUSED' },
+      ],
       rows: sortRows(rows, 'rate'),
       sort: 'rate',
       reverse: false,
