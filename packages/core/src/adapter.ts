@@ -90,6 +90,11 @@ export class AdapterCore<S = unknown> {
     }
     this.page =
       pagePath === undefined ? undefined : new PageServer(pagePath, this.runtime.store, options.auth);
+    if (this.page !== undefined) {
+      // only adapters with a page match its paths: without it, the per-request checks are the plain ones above
+      this.isMetricsRequest = this.isMetricsOrPageRequest;
+      this.mayBeMetricsRequest = this.mayBeMetricsOrPageRequest;
+    }
     const exclude = options.exclude ?? [];
     this.excludeStrings = new Set(exclude.filter((e): e is string => typeof e === 'string'));
     this.excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
@@ -104,24 +109,35 @@ export class AdapterCore<S = unknown> {
           );
   }
 
-  /** True if this request is for the metrics path or the page (no allocation: compares in place). */
+  /** True if this request is for the metrics path (no allocation: compares in place). */
   isMetricsRequest(url: string | undefined): boolean {
-    if (url === undefined) return false;
     const path = this.metricsPath;
-    if (path !== undefined && atPath(url, path)) return true;
-    // without the `page` option this is one field read more than before
-    const page = this.page;
-    return page !== undefined && page.matches(url);
+    if (path === undefined || url === undefined || !url.startsWith(path)) return false;
+    const next = url.charCodeAt(path.length);
+    return Number.isNaN(next) || next === 63; /* '?' */
   }
 
   /**
-   * False when a request whose URL was `original` when the server received it cannot be for the metrics path (or
-   * the page) here, even after a router stripped a mount prefix from it (what remains of a URL is then a part of it).
+   * False when a request whose URL was `original` when the server received it cannot be for the metrics path here,
+   * even after a router stripped a mount prefix from it (what remains of a URL is then a part of it).
    */
   mayBeMetricsRequest(original: string): boolean {
-    if (this.metricsPath !== undefined && original.includes(this.metricsPath)) return true;
-    const page = this.page;
-    return page !== undefined && original.includes(page.path);
+    return this.metricsPath !== undefined && original.includes(this.metricsPath);
+  }
+
+  /** `isMetricsRequest` with the `page` option: the metrics path, the page or its data. */
+  private isMetricsOrPageRequest(url: string | undefined): boolean {
+    if (url === undefined) return false;
+    const path = this.metricsPath;
+    return (path !== undefined && atPath(url, path)) || (this.page as PageServer).matches(url);
+  }
+
+  /** `mayBeMetricsRequest` with the `page` option. */
+  private mayBeMetricsOrPageRequest(original: string): boolean {
+    return (
+      (this.metricsPath !== undefined && original.includes(this.metricsPath)) ||
+      original.includes((this.page as PageServer).path)
+    );
   }
 
   /** The paths served here rather than measured: the metrics path, the page and its data (for routers). */
