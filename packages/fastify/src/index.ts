@@ -109,10 +109,11 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
     next();
   });
 
-  if (adapter.metricsPath !== undefined) {
+  // the metrics path, and the live page with its data when the `page` option is set
+  for (const url of adapter.servedPaths) {
     fastify.route({
       method: 'GET',
-      url: adapter.metricsPath,
+      url,
       config: { metrics: false },
       logLevel: 'warn',
       handler(request, reply) {
