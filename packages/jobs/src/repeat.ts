@@ -1,0 +1,105 @@
+import { fail } from '@meterline/core/adapter';
+import { onShutdown } from './shutdown.js';
+
+// Run a task on an interval: never two at once, a shorter wait after a failure (doubling up to the interval),
+// an optional final run at stop or process shutdown. Timers are unref'd: a schedule never keeps a process alive.
+
+export interface RepeatSettings {
+  intervalMs: number;
+  /** Wait after the first consecutive failure, doubled for each further one, never above intervalMs. */
+  retryMs: number;
+  /** Run once more on stop() and on process shutdown. */
+  final: boolean;
+  signals: readonly NodeJS.Signals[];
+  finalTimeoutMs: number;
+}
+
+/** `task` resolves true on success, false on a failure it has reported itself. */
+export class Repeater {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<boolean> | undefined;
+  private stopped = false;
+  private removeHooks: (() => void) | undefined;
+  /** Failed runs in a row (0 after a success). */
+  consecutiveFailures = 0;
+
+  constructor(
+    private readonly task: () => Promise<boolean>,
+    private readonly settings: RepeatSettings,
+  ) {
+    if (settings.final) {
+      this.removeHooks = onShutdown(() => this.stop(true), settings.signals, settings.finalTimeoutMs);
+    }
+    this.schedule(0);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Run now (after the run in flight, if any); resolves true on success. */
+  async runNow(): Promise<boolean> {
+    while (this.inFlight !== undefined) await this.inFlight;
+    const run = this.task().then(
+      (ok) => {
+        this.consecutiveFailures = ok ? 0 : this.consecutiveFailures + 1;
+        return ok;
+      },
+      () => {
+        this.consecutiveFailures++;
+        return false;
+      },
+    );
+    this.inFlight = run;
+    try {
+      return await run;
+    } finally {
+      if (this.inFlight === run) this.inFlight = undefined;
+    }
+  }
+
+  /** Stop the schedule; with `final`, run once more after the run in flight. Idempotent. */
+  async stop(final: boolean): Promise<void> {
+    if (this.stopped) {
+      while (this.inFlight !== undefined) await this.inFlight;
+      return;
+    }
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.removeHooks?.();
+    if (final) await this.runNow();
+    else while (this.inFlight !== undefined) await this.inFlight;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.runNow().then(() => this.schedule(this.nextDelay()));
+    }, delay);
+    this.timer.unref();
+  }
+
+  private nextDelay(): number {
+    const { intervalMs, retryMs } = this.settings;
+    if (this.consecutiveFailures === 0) return intervalMs;
+    return Math.min(retryMs * 2 ** (this.consecutiveFailures - 1), intervalMs);
+  }
+}
+
+/** Check an interval option (ms). */
+export function checkInterval(where: string, option: string, value: unknown, min: number): void {
+  if (
+    value !== undefined &&
+    (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 86_400_000)
+  ) {
+    fail(where, option, value, `expected an integer number of milliseconds from ${min} to 86400000`);
+  }
+}
+
+/** Check a `signals` option. */
+export function checkSignals(where: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
+    fail(where, 'signals', value, "expected an array of signal names, e.g. ['SIGTERM', 'SIGINT'], or []");
+  }
+}
