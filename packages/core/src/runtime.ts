@@ -90,7 +90,9 @@ export class Meterline {
       const producers = (options.reader as unknown as { _metricProducers?: unknown[] })._metricProducers;
       this.producerAttached = Array.isArray(producers) && producers.includes(meterlineProducer);
     } else {
-      const exporter = new PullReader({ metricProducers: [meterlineProducer] });
+      // this runtime's own store (and self-metrics), also when it is not the process-wide runtime
+      const store = this.store;
+      const exporter = new PullReader({ metricProducers: [{ collect: () => store.collect() }] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
       const resource =
         serviceName === undefined
