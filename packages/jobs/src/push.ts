@@ -119,7 +119,7 @@ export function checkPushTarget(where: string, target: PushTarget): void {
   }
 }
 
-function checkSelection(where: string, value: unknown): void {
+export function checkSelection(where: string, value: unknown): void {
   if (value === undefined || typeof value === 'function') return;
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
     fail(where, 'metrics', value, 'expected an array of metric names or a function (name) => boolean');
@@ -200,7 +200,9 @@ export function selectMetrics(
   return { resource: resourceMetrics.resource, scopeMetrics };
 }
 
-function selectionFilter(selection: MetricSelection | undefined): ((name: string) => boolean) | undefined {
+export function selectionFilter(
+  selection: MetricSelection | undefined,
+): ((name: string) => boolean) | undefined {
   if (selection === undefined) return undefined;
   if (typeof selection === 'function') return selection;
   const names = new Set(selection);

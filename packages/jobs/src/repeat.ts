@@ -14,7 +14,13 @@ export interface RepeatSettings {
   finalTimeoutMs: number;
 }
 
-/** `task` resolves true on success, false on a failure it has reported itself. */
+/** beforeExit flushes in a row without another run in between; then the process may exit. */
+const MAX_EXIT_FLUSHES = 3;
+
+/**
+ * `task` resolves true on success (or when `onlyIfChanged` is set and nothing changed since its last success),
+ * false on a failure it has reported itself.
+ */
 export class Repeater {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<boolean> | undefined;
@@ -22,13 +28,20 @@ export class Repeater {
   private removeHooks: (() => void) | undefined;
   /** Failed runs in a row (0 after a success). */
   consecutiveFailures = 0;
+  /** beforeExit flushes since the last other run. */
+  private exitFlushes = 0;
 
   constructor(
-    private readonly task: () => Promise<boolean>,
+    private readonly task: (onlyIfChanged: boolean) => Promise<boolean>,
     private readonly settings: RepeatSettings,
   ) {
     if (settings.final) {
-      this.removeHooks = onShutdown(() => this.stop(true), settings.signals, settings.finalTimeoutMs);
+      this.removeHooks = onShutdown(
+        () => this.stop(true),
+        () => this.flushAtExit(),
+        settings.signals,
+        settings.finalTimeoutMs,
+      );
     }
     this.schedule(0);
   }
@@ -37,10 +50,26 @@ export class Repeater {
     return this.stopped;
   }
 
+  /**
+   * At `beforeExit`: run once more if anything changed since the last run (the task compares), at most
+   * MAX_EXIT_FLUSHES times in a row (a gauge that changes on every collection must not keep the process alive).
+   * The schedule goes on in case the process does.
+   */
+  async flushAtExit(): Promise<void> {
+    if (this.stopped || this.exitFlushes >= MAX_EXIT_FLUSHES) return;
+    this.exitFlushes++;
+    await this.run(true);
+  }
+
   /** Run now (after the run in flight, if any); resolves true on success. */
-  async runNow(): Promise<boolean> {
+  runNow(): Promise<boolean> {
+    this.exitFlushes = 0;
+    return this.run(false);
+  }
+
+  private async run(onlyIfChanged: boolean): Promise<boolean> {
     while (this.inFlight !== undefined) await this.inFlight;
-    const run = this.task().then(
+    const run = this.task(onlyIfChanged).then(
       (ok) => {
         this.consecutiveFailures = ok ? 0 : this.consecutiveFailures + 1;
         return ok;
@@ -102,4 +131,15 @@ export function checkSignals(where: string, value: unknown): void {
   if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
     fail(where, 'signals', value, "expected an array of signal names, e.g. ['SIGTERM', 'SIGINT'], or []");
   }
+}
+
+/** Self-metric lines that change with every collection or push itself: not a change worth a beforeExit flush. */
+const VOLATILE = /^(?:# (?:HELP|TYPE) )?meterline_(?:collection_|scrape_|scrapes_|push_)/;
+
+/** The exposition without the lines of VOLATILE families, to tell whether anything was counted since. */
+export function stableText(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !VOLATILE.test(line))
+    .join('\n');
 }

@@ -1,4 +1,4 @@
-import { getMeterline, type Meterline } from '@meterline/core';
+import { getMeterline, serialize, type Meterline } from '@meterline/core';
 import {
   checkBoolean,
   checkFunction,
@@ -11,14 +11,18 @@ import {
 } from '@meterline/core/adapter';
 import {
   checkPushTarget,
+  checkSelection,
+  countPush,
   PushError,
+  selectionFilter,
+  selectMetrics,
   toPushgateway,
   type MetricSelection,
   type Pushgateway,
   type PushgatewayOptions,
   type PushResult,
 } from './push.js';
-import { checkInterval, checkSignals, Repeater, type RepeatSettings } from './repeat.js';
+import { checkInterval, checkSignals, Repeater, stableText, type RepeatSettings } from './repeat.js';
 import { SHUTDOWN_SIGNALS } from './shutdown.js';
 
 export interface ScheduledPushOptions {
@@ -87,14 +91,21 @@ export class ScheduledPush {
 
   /** @internal use schedulePush() */
   constructor(
-    push: () => Promise<PushResult>,
+    collect: () => Promise<string>,
+    push: (text: string) => Promise<PushResult>,
     private readonly settings: RepeatSettings,
     onError: (error: PushError) => void,
     onPush: (result: PushResult) => void,
   ) {
-    this.repeater = new Repeater(async () => {
+    /** What the last successful push carried, volatile self-metrics left out. */
+    let lastPushed: string | undefined;
+    this.repeater = new Repeater(async (onlyIfChanged) => {
       try {
-        const result = await push();
+        const text = await collect();
+        const stable = stableText(text);
+        if (onlyIfChanged && stable === lastPushed) return true;
+        const result = await push(text);
+        lastPushed = stable;
         this.last = result;
         try {
           onPush(result);
@@ -174,15 +185,12 @@ export function schedulePush(options: ScheduledPushOptions): ScheduledPush {
   checkSignals(where, options.signals);
   checkFunction(where, 'onPush', options.onPush);
   checkFunction(where, 'onPushError', options.onPushError);
+  checkSelection(where, options.metrics);
   const runtime = options.runtime ?? getMeterline();
   const intervalMs = options.intervalMs ?? 15_000;
-  const push = {
-    job: options.job,
-    grouping: options.grouping,
-    metrics: options.metrics,
-    targetInfo: options.targetInfo,
-    runtime,
-  };
+  const target = { job: options.job, grouping: options.grouping };
+  const keep = selectionFilter(options.metrics);
+  const method = options.method ?? 'PUT';
   // the push families show from the start, so a first failure is already an increase of the counter
   const self = selfMetricsOf(runtime);
   if (self !== undefined) self.pushInUse = true;
@@ -204,7 +212,9 @@ export function schedulePush(options: ScheduledPushOptions): ScheduledPush {
     options.onPush?.(result);
   };
   return new ScheduledPush(
-    () => (options.method === 'POST' ? gateway.pushAdd(push) : gateway.push(push)),
+    async () =>
+      serialize(selectMetrics(await runtime.collect(), keep), { targetInfo: options.targetInfo !== false }),
+    (text) => countPush(runtime, () => gateway.pushText(method, target, text)),
     {
       intervalMs,
       retryMs: Math.min(options.retryMs ?? 1000, intervalMs),

@@ -5,29 +5,37 @@
 /** Signals that trigger the final run by default. */
 export const SHUTDOWN_SIGNALS: readonly NodeJS.Signals[] = Object.freeze(['SIGTERM', 'SIGINT']);
 
+/** `work()`, but resolved after `timeoutMs` at the latest, never rejected. */
+function bounded(work: () => Promise<void>, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    work()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+  });
+}
+
 /**
- * Call `run` once when the process gets one of `signals` or reaches `beforeExit`, waiting at most `timeoutMs`
- * for it. Returns a function that removes the hooks (call it when the schedule is stopped by hand).
+ * Call `final` once when the process gets one of `signals`, and `flush` when it reaches `beforeExit`, waiting at
+ * most `timeoutMs` for either. `beforeExit` is not the end: it comes whenever the event loop runs empty, and the
+ * work `flush` starts (or anything else) may revive the process, so `flush` must not stop the schedule, and must
+ * decline to run again right after itself (or the process would never exit). Returns a function that removes the
+ * hooks (call it when the schedule is stopped by hand).
  */
 export function onShutdown(
-  run: () => Promise<void>,
+  final: () => Promise<void>,
+  flush: () => Promise<void>,
   signals: readonly NodeJS.Signals[],
   timeoutMs: number,
 ): () => void {
-  let final: Promise<void> | undefined;
-  const finish = (): Promise<void> =>
-    (final ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      run()
-        .catch(() => undefined)
-        .finally(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-    }));
+  let ending: Promise<void> | undefined;
+  const finish = (): Promise<void> => (ending ??= bounded(final, timeoutMs));
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    const repeated = final !== undefined;
+    const repeated = ending !== undefined;
     if (repeated) {
       // a second Ctrl-C while the final push runs: stop waiting
       remove();
@@ -40,9 +48,9 @@ export function onShutdown(
     });
   };
   const onBeforeExit = (): void => {
-    // the final run keeps the event loop busy; once done, beforeExit comes again without this hook and the
-    // process exits with the code it had
-    void finish().then(remove);
+    // the flush keeps the event loop busy; once done, beforeExit comes again, the flush declines, and the process
+    // exits with the code it had
+    void bounded(flush, timeoutMs);
   };
   for (const signal of signals) process.on(signal, onSignal);
   process.on('beforeExit', onBeforeExit);
