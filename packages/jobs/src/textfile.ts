@@ -11,8 +11,8 @@ import {
   fail,
   reportOnce,
 } from '@meterline/core/adapter';
-import { selectMetrics, type MetricSelection } from './push.js';
-import { checkInterval, checkSignals, Repeater } from './repeat.js';
+import { checkSelection, selectionFilter, selectMetrics, type MetricSelection } from './push.js';
+import { checkInterval, checkSignals, Repeater, stableText } from './repeat.js';
 import { SHUTDOWN_SIGNALS } from './shutdown.js';
 
 // node_exporter's textfile collector: it reads every `*.prom` file of its `--collector.textfile.directory` on each
@@ -79,39 +79,22 @@ function checkTextfileOptions(where: string, options: TextfileOptions, extra: re
   checkKnown(where, options, [...TEXTFILE_KEYS, ...extra]);
   const path = checkTextfilePath(where, 'path', options.path);
   checkBoolean(where, 'targetInfo', options.targetInfo);
-  const m = options.metrics;
-  if (
-    m !== undefined &&
-    typeof m !== 'function' &&
-    (!Array.isArray(m) || m.some((v) => typeof v !== 'string'))
-  ) {
-    fail(where, 'metrics', m, 'expected an array of metric names or a function (name) => boolean');
-  }
+  checkSelection(where, options.metrics);
   return path;
 }
 
-async function writeSelected(path: string, options: TextfileOptions): Promise<void> {
+/** The exposition of what `options` selects. */
+async function selectedText(options: TextfileOptions): Promise<string> {
   const runtime = options.runtime ?? getMeterline();
-  const m = options.metrics;
-  const keep =
-    m === undefined
-      ? undefined
-      : typeof m === 'function'
-        ? m
-        : (
-            (set) => (name: string) =>
-              set.has(name)
-          )(new Set(m));
-  const text = serialize(selectMetrics(await runtime.collect(), keep), {
+  return serialize(selectMetrics(await runtime.collect(), selectionFilter(options.metrics)), {
     targetInfo: options.targetInfo !== false,
   });
-  await writeFileAtomically(path, text);
 }
 
 /** Write everything the process exposes (or the `metrics` selected) to a `*.prom` file, atomically, mode 0644. */
 export async function writeTextfile(options: TextfileOptions): Promise<void> {
   const path = checkTextfileOptions('meterline.writeTextfile', options, []);
-  await writeSelected(path, options);
+  await writeFileAtomically(path, await selectedText(options));
 }
 
 export interface ScheduledTextfileOptions extends TextfileOptions {
@@ -160,10 +143,16 @@ export function scheduleTextfile(options: ScheduledTextfileOptions): ScheduledTe
   const intervalMs = options.intervalMs ?? 15_000;
   const finalWrite = options.finalWrite ?? true;
   let warned = false;
+  /** What the last successful write held, volatile self-metrics left out. */
+  let lastWritten: string | undefined;
   const repeater = new Repeater(
-    async () => {
+    async (onlyIfChanged) => {
       try {
-        await writeSelected(path, options);
+        const text = await selectedText(options);
+        const stable = stableText(text);
+        if (onlyIfChanged && stable === lastWritten) return true;
+        await writeFileAtomically(path, text);
+        lastWritten = stable;
         warned = false;
         return true;
       } catch (err) {
