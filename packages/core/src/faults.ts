@@ -39,12 +39,23 @@ const PREFIXES: ReadonlyArray<readonly [string, FaultComponent]> = [
 ];
 const OTHER = FAULT_COMPONENTS.indexOf('other');
 
+/** Components of the places seen so far: a fault that repeats (on every request, say) is one lookup. */
+const byPlace = new Map<string, number>();
+const MAX_PLACES = 1000;
+
 /** The index in FAULT_COMPONENTS of the component a `where` belongs to. */
 export function faultComponentIndex(where: string): number {
+  const known = byPlace.get(where);
+  if (known !== undefined) return known;
+  let index = OTHER;
   for (const [prefix, component] of PREFIXES) {
-    if (where.startsWith(prefix)) return FAULT_COMPONENTS.indexOf(component);
+    if (where.startsWith(prefix)) {
+      index = FAULT_COMPONENTS.indexOf(component);
+      break;
+    }
   }
-  return OTHER;
+  if (byPlace.size < MAX_PLACES) byPlace.set(where, index);
+  return index;
 }
 
 // Shared through globalThis: the ESM and CJS builds of core (or two copies of it) count into one table.
