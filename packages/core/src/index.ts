@@ -2,7 +2,7 @@
 export { configure, getMeterline, resetMeterline, meterlineProducer, Meterline } from './runtime.js';
 export { PullReader } from './pull-reader.js';
 export { createMetricsHandler, startMetricsServer } from './handler.js';
-export { withMetrics, setRoute, type NodeMetricsOptions } from './node.js';
+export { withMetrics, setRoute, setError, type NodeMetricsOptions } from './node.js';
 export { serialize, serializeToBuffer } from './serializer.js';
 export { prometheusName, labelName } from './naming.js';
 export { setErrorHook } from './report.js';
