@@ -148,6 +148,8 @@ describe('self-metrics', () => {
     expect(FAULT_COMPONENTS[faultComponentIndex('the attributes callback key "x"')]).toBe('attributes');
     expect(FAULT_COMPONENTS[faultComponentIndex('express route tracking')]).toBe('adapter');
     expect(FAULT_COMPONENTS[faultComponentIndex('scheduled push')]).toBe('jobs');
+    expect(FAULT_COMPONENTS[faultComponentIndex('page history sample')]).toBe('handler');
+    expect(FAULT_COMPONENTS[faultComponentIndex('setError')]).toBe('adapter');
     expect(FAULT_COMPONENTS[faultComponentIndex('anything new ' + Math.random())]).toBe('other');
     const self = selfMetricsOf(getMeterline())!;
     const before = self.metricData([0, 0]).find((m) => m.descriptor.name === 'meterline.internal_faults')!;
