@@ -17,7 +17,9 @@ export async function reloadPrometheus(url: string, timeoutMs = 10_000): Promise
   try {
     base = new URL(url);
   } catch {
-    throw new TypeError(`meterline rules: --reload must be Prometheus' URL, e.g. http://127.0.0.1:9090, got ${JSON.stringify(url)}`);
+    throw new TypeError(
+      `meterline rules: --reload must be Prometheus' URL, e.g. http://127.0.0.1:9090, got ${JSON.stringify(url)}`,
+    );
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
     throw new TypeError(`meterline rules: --reload must be an http(s) URL, got ${JSON.stringify(url)}`);
@@ -28,14 +30,20 @@ export async function reloadPrometheus(url: string, timeoutMs = 10_000): Promise
     res = await fetch(endpoint, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`meterline rules: reloading Prometheus at ${endpoint} failed: ${cause ?? (err as Error).message}`);
+    throw new Error(
+      `meterline rules: reloading Prometheus at ${endpoint} failed: ${cause ?? (err as Error).message}`,
+    );
   }
   const body = (await res.text().catch(() => '')).trim();
   if (res.status === 403) {
-    throw new Error(`meterline rules: Prometheus at ${endpoint} refused the reload (403): start it with --web.enable-lifecycle, or send it SIGHUP (--reload-pid)`);
+    throw new Error(
+      `meterline rules: Prometheus at ${endpoint} refused the reload (403): start it with --web.enable-lifecycle, or send it SIGHUP (--reload-pid)`,
+    );
   }
   if (!res.ok) {
-    throw new Error(`meterline rules: Prometheus at ${endpoint} answered ${res.status}${body ? `: ${body}` : ''}`);
+    throw new Error(
+      `meterline rules: Prometheus at ${endpoint} answered ${res.status}${body ? `: ${body}` : ''}`,
+    );
   }
   return { how: 'http', target: endpoint };
 }
@@ -48,7 +56,9 @@ export function reloadPrometheusByPid(pid: number): ReloadResult {
   try {
     process.kill(pid, 'SIGHUP');
   } catch (err) {
-    throw new Error(`meterline rules: sending SIGHUP to ${pid} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(
+      `meterline rules: sending SIGHUP to ${pid} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   return { how: 'signal', target: `pid ${pid}` };
 }

@@ -39,15 +39,26 @@ function freePort(): Promise<number> {
 }
 
 /** Prometheus loading `<name>/rules/*.yml` (none yet), with or without the lifecycle API. */
-async function startPrometheus(name: string, lifecycle: boolean): Promise<{ url: string; pid: number; rules: string }> {
+async function startPrometheus(
+  name: string,
+  lifecycle: boolean,
+): Promise<{ url: string; pid: number; rules: string }> {
   const dir = join(tmp, name);
   const rules = join(dir, 'rules');
   mkdirSync(rules, { recursive: true });
-  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify({ global: { evaluation_interval: '1s' }, rule_files: [`${rules}/*.yml`] }));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    JSON.stringify({ global: { evaluation_interval: '1s' }, rule_files: [`${rules}/*.yml`] }),
+  );
   const port = await freePort();
   const child = spawn(
     PROMETHEUS,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, ...(lifecycle ? ['--web.enable-lifecycle'] : [])],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...(lifecycle ? ['--web.enable-lifecycle'] : []),
+    ],
     { stdio: 'ignore' },
   );
   running.push(child);
@@ -65,7 +76,9 @@ async function startPrometheus(name: string, lifecycle: boolean): Promise<{ url:
 
 /** The alerting rules Prometheus has loaded: name -> expr. */
 async function loadedAlerts(url: string): Promise<Record<string, string>> {
-  const body = (await (await fetch(`${url}/api/v1/rules?type=alert`)).json()) as { data: { groups: Array<{ rules: Array<{ name: string; query: string }> }> } };
+  const body = (await (await fetch(`${url}/api/v1/rules?type=alert`)).json()) as {
+    data: { groups: Array<{ rules: Array<{ name: string; query: string }> }> };
+  };
   return Object.fromEntries(body.data.groups.flatMap((g) => g.rules.map((r) => [r.name, r.query])));
 }
 
