@@ -37,6 +37,12 @@ export interface MeterlineOptions {
   maxErrorTypes?: number;
   /** Receives internal faults, once each (default: the OpenTelemetry diag logger and one process warning). */
   onError?: ErrorHook;
+  /**
+   * Export meterline's own metrics: `meterline_scrapes_total{result}`, scrape and collection duration,
+   * `meterline_internal_faults_total{component}`, push attempts and failures (default `true`). Counted per scrape,
+   * collection or push, never per request.
+   */
+  selfMetrics?: boolean;
 }
 
 /** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
