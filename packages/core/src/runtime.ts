@@ -7,6 +7,9 @@ import {
   type MetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { fromWire } from './aggregate.js';
+import { ClusterWorkerLink } from './cluster.js';
+import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
@@ -38,6 +41,11 @@ export class Meterline {
   readonly reader: MetricReader;
   readonly options: Readonly<MeterlineOptions>;
   private readonly producerAttached: boolean;
+  /** in a cluster worker: the primary's sum over all workers, once the primary aggregates */
+  private readonly clusterLink: ClusterWorkerLink | undefined;
+  /** in the main thread: the worker threads' totals; in a worker thread: the reporter of this thread's */
+  private readonly threads: ThreadTotals | ThreadReporter;
+  private lastResource: ResourceMetrics['resource'] | undefined;
 
   constructor(options: MeterlineOptions = {}) {
     const where = `${MESSAGE_PREFIX}.configure`;
@@ -99,12 +107,33 @@ export class Meterline {
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
         metrics.setGlobalMeterProvider(this.meterProvider);
     }
+    this.threads = attachThreads(() => this.collectLocal());
+    this.clusterLink = ClusterWorkerLink.attach(() => this.collectProcess());
   }
 
-  /** Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates. */
+  /**
+   * Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates, summed over the
+   * process's worker threads and, in a cluster worker whose primary called `clusterMetrics()`, over all workers.
+   */
   async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    if (this.clusterLink?.active === true) {
+      return this.clusterLink.collect(this.lastResource ?? (await this.collectLocal()).resource, timeoutMillis);
+    }
+    return this.collectProcess(timeoutMillis);
+  }
+
+  /** This process's totals: this thread's plus its worker threads'. */
+  async collectProcess(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    const own = await this.collectLocal(timeoutMillis);
+    if (!(this.threads instanceof ThreadTotals) || this.threads.size === 0) return own;
+    return fromWire(await this.threads.sumWith(own), own.resource);
+  }
+
+  /** This thread's own totals. */
+  async collectLocal(timeoutMillis = 10_000): Promise<ResourceMetrics> {
     const result = await this.reader.collect({ timeoutMillis });
     for (const err of result.errors) reportOnce('metric collection', err);
+    this.lastResource = result.resourceMetrics.resource;
     if (!this.producerAttached) {
       return {
         resource: result.resourceMetrics.resource,
