@@ -230,9 +230,16 @@ export class ClusterWorkerLink {
   private seq = 0;
   private readonly pending = new Map<number, (m: ToWorker & { [TAG]: 'result' }) => void>();
 
+  private readonly listener = (msg: unknown): void => this.onMessage(msg);
+
   constructor(private readonly collectOwn: CollectOwn) {
-    process.on('message', (msg: unknown) => this.onMessage(msg));
+    process.on('message', this.listener);
     this.send({ [TAG]: 'ready' });
+  }
+
+  close(): void {
+    this.active = false;
+    process.off('message', this.listener);
   }
 
   /** Only in a cluster worker with an IPC channel (a forked child that is not a cluster worker is left alone). */

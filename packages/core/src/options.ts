@@ -45,6 +45,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   maxRoutes: true,
   maxErrorTypes: true,
   onError: true,
+  otlp: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

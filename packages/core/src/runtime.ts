@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { metrics } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -10,6 +11,7 @@ import {
 import { fromWire } from './aggregate.js';
 import { ClusterWorkerLink } from './cluster.js';
 import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
+import { otlpReader, validateOtlp } from './otlp.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
@@ -72,6 +74,16 @@ export class Meterline {
         'expected an OpenTelemetry MetricReader (e.g. a PeriodicExportingMetricReader)',
       );
     }
+    const otlp = validateOtlp(where, options.otlp);
+    if (otlp !== undefined && options.meterProvider !== undefined) {
+      fail(
+        where,
+        'otlp',
+        options.otlp,
+        'works with meterline\'s own MeterProvider only: with yours, add a PeriodicExportingMetricReader with ' +
+          'an OTLP exporter and metricProducers: [meterlineProducer] to it',
+      );
+    }
     this.options = options;
     if (options.onError !== undefined) setErrorHook(options.onError);
     this.store = new HttpStore({
@@ -97,11 +109,17 @@ export class Meterline {
     } else {
       const exporter = new PullReader({ metricProducers: [meterlineProducer] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
-      const resource =
+      let resource =
         serviceName === undefined
           ? defaultResource()
           : defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
-      this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
+      if (otlp !== undefined && resource.attributes['service.instance.id'] === undefined) {
+        // every process pushes its own cumulative streams: the backend must tell them apart
+        resource = resource.merge(resourceFromAttributes({ 'service.instance.id': randomUUID() }));
+      }
+      const readers: MetricReader[] = [exporter];
+      if (otlp !== undefined) readers.push(otlpReader(otlp));
+      this.meterProvider = new MeterProvider({ resource, readers });
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
@@ -154,6 +172,8 @@ export class Meterline {
   }
 
   async shutdown(): Promise<void> {
+    this.clusterLink?.close();
+    this.threads.close();
     await this.meterProvider.shutdown();
   }
 }

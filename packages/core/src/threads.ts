@@ -18,7 +18,8 @@ type Message =
 
 interface ThreadEntry {
   last: WireTotals | undefined;
-  waiting: (() => void) | undefined;
+  /** collections waiting for this thread's answer, by id */
+  waiting: Map<number, () => void>;
 }
 
 function openChannel(onMessage: (m: Message) => void): BroadcastChannel {
@@ -45,12 +46,19 @@ export class ThreadTotals {
   constructor() {
     this.channel = openChannel((m) => this.onMessage(m));
     // a thread that exits keeps its last reported counters and histograms in the sums
-    process.on('worker', (worker: Worker) => {
-      const id = worker.threadId;
-      worker.once('exit', () => this.retire(id));
-    });
+    process.on('worker', this.onWorker);
     // threads whose runtime started before this one announced themselves to nobody: ask them now
     this.channel.postMessage({ t: 'collect', id: 0 } satisfies Message);
+  }
+
+  private readonly onWorker = (worker: Worker): void => {
+    const id = worker.threadId;
+    worker.once('exit', () => this.retire(id));
+  };
+
+  close(): void {
+    process.off('worker', this.onWorker);
+    this.channel.close();
   }
 
   get size(): number {
@@ -59,15 +67,15 @@ export class ThreadTotals {
 
   private onMessage(m: Message): void {
     if (m.t === 'ready') {
-      if (!this.threads.has(m.thread)) this.threads.set(m.thread, { last: undefined, waiting: undefined });
+      if (!this.threads.has(m.thread)) this.threads.set(m.thread, { last: undefined, waiting: new Map() });
     } else if (m.t === 'totals') {
       let entry = this.threads.get(m.thread);
       if (entry === undefined) {
-        entry = { last: undefined, waiting: undefined };
+        entry = { last: undefined, waiting: new Map() };
         this.threads.set(m.thread, entry);
       }
       entry.last = m.totals;
-      if (m.id === this.seq) entry.waiting?.();
+      entry.waiting.get(m.id)?.();
     }
   }
 
@@ -75,7 +83,7 @@ export class ThreadTotals {
     const entry = this.threads.get(thread);
     if (entry === undefined) return;
     this.threads.delete(thread);
-    entry.waiting?.();
+    for (const done of entry.waiting.values()) done();
     if (entry.last !== undefined) {
       this.retired = sumTotals(
         [
@@ -96,17 +104,17 @@ export class ThreadTotals {
         let left = asked.length;
         const timer = setTimeout(resolve, THREAD_TIMEOUT_MS);
         for (const entry of asked) {
-          entry.waiting = () => {
-            entry.waiting = undefined;
+          entry.waiting.set(id, () => {
+            entry.waiting.delete(id);
             if (--left === 0) {
               clearTimeout(timer);
               resolve();
             }
-          };
+          });
         }
         this.channel.postMessage({ t: 'collect', id } satisfies Message);
       });
-      for (const entry of asked) entry.waiting = undefined;
+      for (const entry of asked) entry.waiting.delete(id);
     }
     const sources: Source[] = [
       { name: 'main', totals: toWire(own) },
@@ -131,6 +139,10 @@ export class ThreadReporter {
       );
     });
     this.channel.postMessage({ t: 'ready', thread: threadId } satisfies Message);
+  }
+
+  close(): void {
+    this.channel.close();
   }
 }
 
