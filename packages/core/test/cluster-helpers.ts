@@ -36,7 +36,7 @@ export async function startFixture(
 }
 
 /** One request on a fresh connection (so the OS, not keep-alive, picks the worker). */
-export function get(port: number, path: string): Promise<{ status: number; body: string; worker: string }> {
+export function get(port: number, path: string, timeoutMs = 15_000): Promise<{ status: number; body: string; worker: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
       let body = '';
@@ -44,15 +44,15 @@ export function get(port: number, path: string): Promise<{ status: number; body:
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, worker: String(res.headers['x-worker']) }));
     });
-    req.setTimeout(15_000, () => req.destroy(new Error(`timeout on ${path}`)));
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout on ${path}`)));
     req.on('error', reject);
     req.end();
   });
 }
 
-export async function scrapeOf(port: number): Promise<{ scrape: Scrape; worker: string; ms: number; status: number }> {
+export async function scrapeOf(port: number, timeoutMs?: number): Promise<{ scrape: Scrape; worker: string; ms: number; status: number }> {
   const t = Date.now();
-  const r = await get(port, '/metrics');
+  const r = await get(port, '/metrics', timeoutMs);
   return { scrape: new Scrape(r.status === 200 ? r.body : ''), worker: r.worker, ms: Date.now() - t, status: r.status };
 }
 
