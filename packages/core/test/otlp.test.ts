@@ -51,7 +51,7 @@ describe('otlp option', () => {
     expect(duration.metric.histogram?.aggregationTemporality).toBe(2);
     expect(duration.resource['service.name']).toBe('otlp-test');
     expect(duration.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
-    const bucketTotal = duration.points.reduce((a, p) => a + (p.bucketCounts ?? []).reduce((x, c) => x + Number(c), 0), 0);
+    const bucketTotal = duration.points.reduce((a, p) => a + (p.bucketCounts ?? []).reduce((x: number, c) => x + Number(c), 0), 0);
     expect(bucketTotal).toBe(25);
     expect(receiver.total('network.server.io')).toBeGreaterThan(0);
     expect(receiver.contentTypes).toEqual(new Set(['application/json']));
