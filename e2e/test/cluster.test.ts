@@ -7,7 +7,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INSTALL_HINT, freePort, missingBinaries, startStack, stopProcess, waitReady } from '../../scripts/stack.mjs';
+import {
+  INSTALL_HINT,
+  freePort,
+  missingBinaries,
+  startStack,
+  stopProcess,
+  waitReady,
+} from '../../scripts/stack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -30,10 +37,17 @@ let stack: Awaited<ReturnType<typeof startStack>> | undefined;
 let sent = 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function query(expr: string, time?: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+async function query(
+  expr: string,
+  time?: number,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const at = time === undefined ? '' : `&time=${time}`;
   const res = await fetch(`${stack!.urls.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data.result;
 }
@@ -79,7 +93,8 @@ beforeAll(async () => {
   });
   app.stdout!.on('data', (c: Buffer) => (output += c));
   app.stderr!.on('data', (c: Buffer) => (output += c));
-  if (!(await waitReady(`${base}/health`, 30_000, app))) throw new Error(`cluster-demo did not start:\n${output}`);
+  if (!(await waitReady(`${base}/health`, 30_000, app)))
+    throw new Error(`cluster-demo did not start:\n${output}`);
   stack = await startStack({
     targets: [{ job: JOB, targets: [`127.0.0.1:${port}`] }],
     ruleFiles: RULE_FILES,
@@ -113,7 +128,8 @@ describe('node:cluster scraped by the real Prometheus', () => {
         const [victim] = workerPids();
         process.kill(victim, 'SIGKILL');
         const until = Date.now() + 10_000;
-        while (!(workerPids().length === WORKERS && !workerPids().includes(victim)) && Date.now() < until) await sleep(50);
+        while (!(workerPids().length === WORKERS && !workerPids().includes(victim)) && Date.now() < until)
+          await sleep(50);
         await waitReady(`${base}/health`, 10_000, app);
         killed = true;
       }
@@ -135,12 +151,24 @@ describe('node:cluster scraped by the real Prometheus', () => {
     // increase() and rate() over the load window vs the client's, within rate()'s extrapolation
     const windowS = Math.round(endS - startS);
     const evalAt = startS + windowS;
-    const increase = await scalar(`sum(increase(http_server_request_duration_seconds_count{job="${JOB}",http_route="/api/items/:id"}[${windowS}s]))`, evalAt);
-    const rate = await scalar(`sum(rate(http_server_request_duration_seconds_count{job="${JOB}",http_route="/api/items/:id"}[${windowS}s]))`, evalAt);
+    const increase = await scalar(
+      `sum(increase(http_server_request_duration_seconds_count{job="${JOB}",http_route="/api/items/:id"}[${windowS}s]))`,
+      evalAt,
+    );
+    const rate = await scalar(
+      `sum(rate(http_server_request_duration_seconds_count{job="${JOB}",http_route="/api/items/:id"}[${windowS}s]))`,
+      evalAt,
+    );
     const clientRate = (LOAD_S * RATE) / (endS - startS);
-    console.log(`cluster e2e: increase ${increase} of ${LOAD_S * RATE} sent, rate ${rate}/s vs client ${clientRate.toFixed(2)}/s`);
-    expect(Math.abs(increase! - LOAD_S * RATE) / (LOAD_S * RATE), `increase ${increase}`).toBeLessThan(TOLERANCE);
-    expect(Math.abs(rate! - clientRate) / clientRate, `rate ${rate} vs client ${clientRate}`).toBeLessThan(TOLERANCE);
+    console.log(
+      `cluster e2e: increase ${increase} of ${LOAD_S * RATE} sent, rate ${rate}/s vs client ${clientRate.toFixed(2)}/s`,
+    );
+    expect(Math.abs(increase! - LOAD_S * RATE) / (LOAD_S * RATE), `increase ${increase}`).toBeLessThan(
+      TOLERANCE,
+    );
+    expect(Math.abs(rate! - clientRate) / clientRate, `rate ${rate} vs client ${clientRate}`).toBeLessThan(
+      TOLERANCE,
+    );
     // the self-metrics: all workers answering, the dead one's totals retained, no timeouts
     expect(await scalar(`meterline_cluster_workers{job="${JOB}"}`)).toBe(WORKERS);
     expect(await scalar(`meterline_cluster_retired_total{job="${JOB}"}`)).toBe(1);

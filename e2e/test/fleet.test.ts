@@ -22,8 +22,14 @@ const RULE_FILES = [
 const tmp = mkdtempSync(join(tmpdir(), 'meterline-fleet-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: any };
-const docs = (file: string): Doc[] => parseAllDocuments(readFileSync(join(k8s, file), 'utf8')).map((d) => d.toJSON() as Doc);
+type Doc = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: any;
+};
+const docs = (file: string): Doc[] =>
+  parseAllDocuments(readFileSync(join(k8s, file), 'utf8')).map((d) => d.toJSON() as Doc);
 const [deployment, service] = docs('deployment.yaml');
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -48,7 +54,9 @@ describe('deploy/kubernetes', () => {
     const http = container.ports.find((p: { name: string }) => p.name === 'http');
     expect(String(http.containerPort)).toBe(annotations['prometheus.io/port']);
     // the app listens on that port, on the pod's address
-    const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
     expect(env.PORT).toBe(String(http.containerPort));
     expect(env.HOST).toBe('0.0.0.0');
   });
@@ -79,12 +87,19 @@ describe('deploy/kubernetes', () => {
     expect(job.kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
     // Debian's Prometheus has no Kubernetes discovery: the same job with a static target checks everything else
     const { kubernetes_sd_configs: _sd, ...rest } = job;
-    const r = promtoolConfig({ ...config, scrape_configs: [{ ...rest, static_configs: [{ targets: ['10.0.0.5:8080'] }] }] });
+    const r = promtoolConfig({
+      ...config,
+      scrape_configs: [{ ...rest, static_configs: [{ targets: ['10.0.0.5:8080'] }] }],
+    });
     expect(r.code, r.out).toBe(0);
     // the address rewrite: the pod's IP with the annotated port (Go's RE2 and JavaScript agree on this pattern)
-    const rewrite = job.relabel_configs.find((c: { target_label?: string }) => c.target_label === '__address__');
+    const rewrite = job.relabel_configs.find(
+      (c: { target_label?: string }) => c.target_label === '__address__',
+    );
     const re = new RegExp(`^(?:${rewrite.regex})$`);
-    expect('10.0.0.5:8080;3000'.replace(re, rewrite.replacement.replace(/\$(\d)/g, '$$$1'))).toBe('10.0.0.5:3000');
+    expect('10.0.0.5:8080;3000'.replace(re, rewrite.replacement.replace(/\$(\d)/g, '$$$1'))).toBe(
+      '10.0.0.5:3000',
+    );
     expect('10.0.0.5;3000'.replace(re, rewrite.replacement.replace(/\$(\d)/g, '$$$1'))).toBe('10.0.0.5:3000');
     const keep = job.relabel_configs[0];
     expect(keep).toMatchObject({ action: 'keep', regex: annotations['prometheus.io/scrape'] });

@@ -16,11 +16,15 @@ if (cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    console.log(`worker ${worker.id} (pid ${worker.process.pid}) exited (${signal ?? code}); starting another`);
+    console.log(
+      `worker ${worker.id} (pid ${worker.process.pid}) exited (${signal ?? code}); starting another`,
+    );
     cluster.fork();
   });
   cluster.once('listening', () =>
-    console.log(`cluster-demo: ${workers} workers on http://${host}:${port} (metrics: http://${host}:${port}/metrics)`),
+    console.log(
+      `cluster-demo: ${workers} workers on http://${host}:${port} (metrics: http://${host}:${port}/metrics)`,
+    ),
   );
   const stop = (): void => {
     stopping = true;
@@ -32,7 +36,9 @@ if (cluster.isPrimary) {
   process.on('SIGINT', stop);
 } else {
   getMeterline(); // the runtime first: it registers the MeterProvider that the app's own instruments record into
-  const checkouts = metrics.getMeter('cluster-demo').createCounter('shop.checkouts', { description: 'Checkouts completed.' });
+  const checkouts = metrics
+    .getMeter('cluster-demo')
+    .createCounter('shop.checkouts', { description: 'Checkouts completed.' });
   const server = createServer(
     withMetrics((req, res) => {
       const path = (req.url ?? '/').split('?')[0];

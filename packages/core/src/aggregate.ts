@@ -58,8 +58,14 @@ export function toWire(rm: ResourceMetrics): WireTotals {
 }
 
 function metricToWire(m: MetricData): WireMetric | undefined {
-  if (m.aggregationTemporality !== AggregationTemporality.CUMULATIVE && m.dataPointType !== DataPointType.GAUGE) {
-    reportOnce('aggregating ' + m.descriptor.name, new Error('only cumulative data can be summed across processes'));
+  if (
+    m.aggregationTemporality !== AggregationTemporality.CUMULATIVE &&
+    m.dataPointType !== DataPointType.GAUGE
+  ) {
+    reportOnce(
+      'aggregating ' + m.descriptor.name,
+      new Error('only cumulative data can be summed across processes'),
+    );
     return undefined;
   }
   let kind: WireMetric['k'];
@@ -67,7 +73,10 @@ function metricToWire(m: MetricData): WireMetric | undefined {
   else if (m.dataPointType === DataPointType.SUM) kind = m.isMonotonic ? 'c' : 'u';
   else if (m.dataPointType === DataPointType.GAUGE) kind = 'g';
   else {
-    reportOnce('aggregating ' + m.descriptor.name, new Error('exponential histograms are not summed across processes'));
+    reportOnce(
+      'aggregating ' + m.descriptor.name,
+      new Error('exponential histograms are not summed across processes'),
+    );
     return undefined;
   }
   let start = Infinity;
@@ -128,7 +137,10 @@ export interface Source {
  */
 export function sumTotals(sources: readonly Source[], options: SumOptions): WireTotals {
   const label = options.label ?? 'worker';
-  const scopes = new Map<string, { scope: WireScope; metrics: Map<string, { metric: WireMetric; points: Map<string, number> }> }>();
+  const scopes = new Map<
+    string,
+    { scope: WireScope; metrics: Map<string, { metric: WireMetric; points: Map<string, number> }> }
+  >();
   for (const source of sources) {
     for (const ws of source.totals.s) {
       const scopeKey = ws.n + '@' + (ws.v ?? '');
@@ -141,7 +153,10 @@ export function sumTotals(sources: readonly Source[], options: SumOptions): Wire
         if (source.monotonicOnly === true && wm.k !== 'c' && wm.k !== 'h') continue;
         let entry = scope.metrics.get(wm.n);
         if (entry === undefined) {
-          entry = { metric: { n: wm.n, d: wm.d, u: wm.u, v: wm.v, k: wm.k, t: wm.t, p: [] }, points: new Map() };
+          entry = {
+            metric: { n: wm.n, d: wm.d, u: wm.u, v: wm.v, k: wm.k, t: wm.t, p: [] },
+            points: new Map(),
+          };
           scope.metrics.set(wm.n, entry);
           scope.scope.m.push(entry.metric);
         } else if (entry.metric.k !== wm.k) {
@@ -178,7 +193,10 @@ function addHistogram(name: string, into: WireHistogram, h: WireHistogram): void
   const a = into[0];
   const b = h[0];
   if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
-    reportOnce('aggregating ' + name, new Error(`${name} has different bucket boundaries in another process`));
+    reportOnce(
+      'aggregating ' + name,
+      new Error(`${name} has different bucket boundaries in another process`),
+    );
     return;
   }
   for (let i = 0; i < h[1].length; i++) into[1][i] += h[1][i];

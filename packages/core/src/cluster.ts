@@ -14,9 +14,7 @@ import * as validate from './validate.js';
 const TAG = 'meterline.cluster';
 
 type ToPrimary =
-  | { [TAG]: 'ready' }
-  | { [TAG]: 'scrape'; id: number }
-  | { [TAG]: 'totals'; id: number; totals: WireTotals };
+  { [TAG]: 'ready' } | { [TAG]: 'scrape'; id: number } | { [TAG]: 'totals'; id: number; totals: WireTotals };
 type ToWorker =
   | { [TAG]: 'on' }
   | { [TAG]: 'collect'; id: number }

@@ -14,7 +14,12 @@ export function instancePort(base: number, variable = 'NODE_APP_INSTANCE'): numb
   if (raw === undefined || raw === '') return base;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || base + n > 65535) {
-    validate.fail(where, variable, raw, `expected an instance number from 0 to ${65535 - base} in the environment`);
+    validate.fail(
+      where,
+      variable,
+      raw,
+      `expected an instance number from 0 to ${65535 - base} in the environment`,
+    );
   }
   return base + n;
 }

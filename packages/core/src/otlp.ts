@@ -31,7 +31,11 @@ const PACKAGES = {
   'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
 } as const;
 
-export const OTLP_DEFAULTS = Object.freeze({ intervalMs: 60_000, timeoutMs: 10_000, protocol: 'http/json' as const });
+export const OTLP_DEFAULTS = Object.freeze({
+  intervalMs: 60_000,
+  timeoutMs: 10_000,
+  protocol: 'http/json' as const,
+});
 
 const requireHere = createRequire(import.meta.url);
 
@@ -49,7 +53,12 @@ export function checkExporterInstalled(where: string, pkg: string): void {
   try {
     exporterPkg = requireHere(`${pkg}/package.json`) as typeof exporterPkg;
   } catch {
-    validate.fail(where, 'otlp', pkg, `the option needs the optional peer dependency ${pkg}: npm install ${pkg}`);
+    validate.fail(
+      where,
+      'otlp',
+      pkg,
+      `the option needs the optional peer dependency ${pkg}: npm install ${pkg}`,
+    );
   }
   const sdkVersion = (requireHere('@opentelemetry/sdk-metrics/package.json') as { version: string }).version;
   const wanted = majorOf(exporterPkg.dependencies?.['@opentelemetry/sdk-metrics']);
@@ -61,7 +70,9 @@ export function checkExporterInstalled(where: string, pkg: string): void {
       'otlp',
       `${pkg}@${exporterPkg.version}`,
       `it is built on @opentelemetry/sdk-metrics ${wanted}.x but ${sdkVersion} is installed: install ${pkg} ${line} ` +
-        '(npm view ' + pkg + ' versions), so the tree keeps one copy of sdk-metrics',
+        '(npm view ' +
+        pkg +
+        ' versions), so the tree keeps one copy of sdk-metrics',
     );
   }
 }
@@ -73,7 +84,12 @@ export function validateOtlp(where: string, otlp: unknown): OtlpOptions | undefi
   validate.checkKnown(`${where} otlp`, options, ['url', 'headers', 'intervalMs', 'timeoutMs', 'protocol']);
   validate.checkString(where, 'otlp.url', options.url);
   if (options.url !== undefined && !/^https?:\/\//.test(options.url)) {
-    validate.fail(where, 'otlp.url', options.url, 'expected an http:// or https:// URL, e.g. http://127.0.0.1:4318/v1/metrics');
+    validate.fail(
+      where,
+      'otlp.url',
+      options.url,
+      'expected an http:// or https:// URL, e.g. http://127.0.0.1:4318/v1/metrics',
+    );
   }
   validate.checkObject(where, 'otlp.headers', options.headers);
   for (const [k, v] of Object.entries(options.headers ?? {})) {

@@ -80,7 +80,7 @@ export class Meterline {
         where,
         'otlp',
         options.otlp,
-        'works with meterline\'s own MeterProvider only: with yours, add a PeriodicExportingMetricReader with ' +
+        "works with meterline's own MeterProvider only: with yours, add a PeriodicExportingMetricReader with " +
           'an OTLP exporter and metricProducers: [meterlineProducer] to it',
       );
     }
@@ -135,7 +135,10 @@ export class Meterline {
    */
   async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
     if (this.clusterLink?.active === true) {
-      return this.clusterLink.collect(this.lastResource ?? (await this.collectLocal()).resource, timeoutMillis);
+      return this.clusterLink.collect(
+        this.lastResource ?? (await this.collectLocal()).resource,
+        timeoutMillis,
+      );
     }
     return this.collectProcess(timeoutMillis);
   }

@@ -134,7 +134,13 @@ export class ThreadReporter {
     this.channel = openChannel((m) => {
       if (m.t !== 'collect') return;
       collectOwn().then(
-        (rm) => this.channel.postMessage({ t: 'totals', id: m.id, thread: threadId, totals: toWire(rm) } satisfies Message),
+        (rm) =>
+          this.channel.postMessage({
+            t: 'totals',
+            id: m.id,
+            thread: threadId,
+            totals: toWire(rm),
+          } satisfies Message),
         (err: unknown) => reportOnce('thread metrics collection', err),
       );
     });

@@ -19,12 +19,21 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}): Promise<number> {
-  app = await startFixture(APP, { WORKERS: String(WORKERS), ...env }, (l) => l.filter((x) => 'listening' in x).length >= WORKERS);
+  app = await startFixture(
+    APP,
+    { WORKERS: String(WORKERS), ...env },
+    (l) => l.filter((x) => 'listening' in x).length >= WORKERS,
+  );
   return app.lines[0].listening as number;
 }
 
 /** `count` requests, `concurrency` at a time; returns how many of each status the client got. */
-async function load(port: number, count: number, concurrency = 4, each?: () => Promise<void>): Promise<{ ok: number; bad: number }> {
+async function load(
+  port: number,
+  count: number,
+  concurrency = 4,
+  each?: () => Promise<void>,
+): Promise<{ ok: number; bad: number }> {
   const got = { ok: 0, bad: 0 };
   let next = 0;
   await Promise.all(
@@ -41,7 +50,12 @@ async function load(port: number, count: number, concurrency = 4, each?: () => P
   return got;
 }
 
-const route = { http_request_method: 'GET', http_route: '/api/orders/:id', url_scheme: 'http', network_protocol_version: '1.1' };
+const route = {
+  http_request_method: 'GET',
+  http_route: '/api/orders/:id',
+  url_scheme: 'http',
+  network_protocol_version: '1.1',
+};
 
 describe('node:cluster with clusterMetrics() in the primary', () => {
   it('serves the exact sums over all workers on the shared port, during and after a bounded load', async () => {
@@ -68,13 +82,17 @@ describe('node:cluster with clusterMetrics() in the primary', () => {
       const { scrape, worker } = await scrapeOf(port);
       workersSeen.add(worker);
       expect(scrape.count(DURATION, { ...route, http_response_status_code: '200' })).toBe(240);
-      expect(scrape.count(DURATION, { ...route, http_response_status_code: '500', error_type: '500' })).toBe(60);
+      expect(scrape.count(DURATION, { ...route, http_response_status_code: '500', error_type: '500' })).toBe(
+        60,
+      );
       // histogram buckets summed: the +Inf bucket is the count
       expect(scrape.bucket(DURATION, { ...route, http_response_status_code: '200' }, '+Inf')).toBe(240);
       // the app's own counter, from every worker
       expect(scrape.value('shop_orders_total', { kind: 'web' })).toBe(300);
       // in-flight summed: only the scrape itself is in flight... and it is not measured
-      expect(scrape.value('http_server_active_requests', { http_request_method: 'GET', url_scheme: 'http' })).toBe(0);
+      expect(
+        scrape.value('http_server_active_requests', { http_request_method: 'GET', url_scheme: 'http' }),
+      ).toBe(0);
       expect(scrape.value('meterline_cluster_workers')).toBe(WORKERS);
       expect(scrape.value('meterline_cluster_collect_timeouts_total')).toBe(0);
     }

@@ -3,7 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
+type AnyValue = {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+};
 interface KeyValue {
   key: string;
   value: AnyValue;
@@ -31,7 +36,8 @@ export interface ExportRequest {
 }
 
 const valueOf = (v: AnyValue): string => String(v.stringValue ?? v.intValue ?? v.doubleValue ?? v.boolValue);
-export const attrs = (kv: KeyValue[] = []): Record<string, string> => Object.fromEntries(kv.map((a) => [a.key, valueOf(a.value)]));
+export const attrs = (kv: KeyValue[] = []): Record<string, string> =>
+  Object.fromEntries(kv.map((a) => [a.key, valueOf(a.value)]));
 
 export class OtlpReceiver {
   readonly requests: ExportRequest[] = [];

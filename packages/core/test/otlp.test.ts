@@ -39,19 +39,34 @@ afterAll(async () => {
 
 describe('otlp option', () => {
   it('pushes HTTP RED, network and the app instruments to the OTLP receiver, equal to the client counts', async () => {
-    for (let i = 0; i < 25; i++) await (await fetch(`${base}/items/${i % 5 === 0 ? 'bad' : i}`)).arrayBuffer();
+    for (let i = 0; i < 25; i++)
+      await (await fetch(`${base}/items/${i % 5 === 0 ? 'bad' : i}`)).arrayBuffer();
     const match = { 'http.route': '/items/:id' };
     expect(
-      await eventually(() => receiver.total('http.server.request.duration', match) === 25 && receiver.total('shop.orders') === 50, 5000),
+      await eventually(
+        () =>
+          receiver.total('http.server.request.duration', match) === 25 &&
+          receiver.total('shop.orders') === 50,
+        5000,
+      ),
       JSON.stringify(receiver.latest('http.server.request.duration')?.points.map((p) => p.count)),
     ).toBe(true);
-    expect(receiver.total('http.server.request.duration', { ...match, 'http.response.status_code': '500', 'error.type': '500' })).toBe(5);
+    expect(
+      receiver.total('http.server.request.duration', {
+        ...match,
+        'http.response.status_code': '500',
+        'error.type': '500',
+      }),
+    ).toBe(5);
     const duration = receiver.latest('http.server.request.duration')!;
     // cumulative (2), as decided for the two-reader setup
     expect(duration.metric.histogram?.aggregationTemporality).toBe(2);
     expect(duration.resource['service.name']).toBe('otlp-test');
     expect(duration.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
-    const bucketTotal = duration.points.reduce((a, p) => a + (p.bucketCounts ?? []).reduce((x: number, c) => x + Number(c), 0), 0);
+    const bucketTotal = duration.points.reduce(
+      (a, p) => a + (p.bucketCounts ?? []).reduce((x: number, c) => x + Number(c), 0),
+      0,
+    );
     expect(bucketTotal).toBe(25);
     expect(receiver.total('network.server.io')).toBeGreaterThan(0);
     expect(receiver.contentTypes).toEqual(new Set(['application/json']));
@@ -64,8 +79,12 @@ describe('otlp option', () => {
   it('keeps the heap flat over many export cycles with /metrics never scraped', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const reader = (getMeterline().meterProvider as unknown as { _sharedState: { metricCollectors: Array<{ _metricReader: unknown }> } })
-      ._sharedState.metricCollectors.map((c) => c._metricReader)
+    const reader = (
+      getMeterline().meterProvider as unknown as {
+        _sharedState: { metricCollectors: Array<{ _metricReader: unknown }> };
+      }
+    )._sharedState.metricCollectors
+      .map((c) => c._metricReader)
       .find((r) => r !== getMeterline().reader) as PeriodicExportingMetricReader;
     expect(reader).toBeDefined();
     const meter = metrics.getMeter('heap');
@@ -94,6 +113,8 @@ describe('otlp option', () => {
     expect(() => new Meterline({ otlp: 'ftp://x' })).toThrow(/otlp\.url/);
     expect(() => new Meterline({ otlp: { intervalMs: 1000, timeoutMs: 5000 } })).toThrow(/otlp\.timeoutMs/);
     expect(() => new Meterline({ otlp: { protocol: 'grpc' as 'http/json' } })).toThrow(/otlp\.protocol/);
-    expect(() => new Meterline({ otlp: { protocol: 'http/protobuf' } })).toThrow(/exporter-metrics-otlp-proto/);
+    expect(() => new Meterline({ otlp: { protocol: 'http/protobuf' } })).toThrow(
+      /exporter-metrics-otlp-proto/,
+    );
   });
 });

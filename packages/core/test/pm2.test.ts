@@ -20,7 +20,12 @@ const INSTANCES = 2;
 const home = mkdtempSync(join(tmpdir(), 'meterline-pm2-'));
 const APP_PORT = 20_000 + Math.floor(Math.random() * 20_000);
 const METRICS_BASE = APP_PORT + 100;
-const env = { ...process.env, PM2_HOME: home, APP_PORT: String(APP_PORT), METRICS_BASE: String(METRICS_BASE) };
+const env = {
+  ...process.env,
+  PM2_HOME: home,
+  APP_PORT: String(APP_PORT),
+  METRICS_BASE: String(METRICS_BASE),
+};
 const DURATION = 'http_server_request_duration_seconds';
 
 function pm2(...args: string[]): string {
@@ -45,14 +50,18 @@ const pids = (): number[] =>
     .map((p) => p.pid);
 
 const up = (): Promise<boolean> =>
-  eventually(async () => {
-    try {
-      await counts();
-      return true;
-    } catch {
-      return false;
-    }
-  }, 20_000, 200);
+  eventually(
+    async () => {
+      try {
+        await counts();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    20_000,
+    200,
+  );
 
 beforeAll(async () => {
   pm2('start', APP, '-i', String(INSTANCES), '--name', NAME);
@@ -68,7 +77,10 @@ afterAll(() => {
 }, 30_000);
 
 async function load(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) expect((await get(APP_PORT, i % 4 === 0 ? `/api/orders/${i}/bad` : `/api/orders/${i}`)).status).toBeGreaterThan(0);
+  for (let i = 0; i < n; i++)
+    expect(
+      (await get(APP_PORT, i % 4 === 0 ? `/api/orders/${i}/bad` : `/api/orders/${i}`)).status,
+    ).toBeGreaterThan(0);
 }
 
 describe('PM2 cluster mode (real pm2)', () => {
