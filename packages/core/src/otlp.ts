@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import {
   AggregationTemporality,
   InstrumentType,
@@ -44,15 +46,42 @@ function majorOf(version: string | undefined): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
+interface PackageJson {
+  name?: string;
+  version: string;
+  dependencies?: Record<string, string>;
+}
+
+/**
+ * The package.json of an installed package, found from its resolved entry point (the OpenTelemetry 3.x packages do
+ * not export `./package.json`); undefined if the package cannot be resolved.
+ */
+function packageJsonOf(name: string): PackageJson | undefined {
+  let dir: string;
+  try {
+    dir = dirname(requireHere.resolve(name));
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
+      if (json.name === name) return json;
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
 /**
  * Check that the exporter package is installed and belongs to the line of the installed sdk-metrics (0.2xx for
  * sdk-metrics 2.x, 0.30x for 3.x): another line brings its own copy of sdk-metrics into the tree.
  */
 export function checkExporterInstalled(where: string, pkg: string): void {
-  let exporterPkg: { version: string; dependencies?: Record<string, string> };
-  try {
-    exporterPkg = requireHere(`${pkg}/package.json`) as typeof exporterPkg;
-  } catch {
+  const exporterPkg = packageJsonOf(pkg);
+  if (exporterPkg === undefined) {
     validate.fail(
       where,
       'otlp',
@@ -60,7 +89,7 @@ export function checkExporterInstalled(where: string, pkg: string): void {
       `the option needs the optional peer dependency ${pkg}: npm install ${pkg}`,
     );
   }
-  const sdkVersion = (requireHere('@opentelemetry/sdk-metrics/package.json') as { version: string }).version;
+  const sdkVersion = packageJsonOf('@opentelemetry/sdk-metrics')?.version;
   const wanted = majorOf(exporterPkg.dependencies?.['@opentelemetry/sdk-metrics']);
   const have = majorOf(sdkVersion);
   if (wanted !== undefined && have !== undefined && wanted !== have) {
@@ -70,9 +99,7 @@ export function checkExporterInstalled(where: string, pkg: string): void {
       'otlp',
       `${pkg}@${exporterPkg.version}`,
       `it is built on @opentelemetry/sdk-metrics ${wanted}.x but ${sdkVersion} is installed: install ${pkg} ${line} ` +
-        '(npm view ' +
-        pkg +
-        ' versions), so the tree keeps one copy of sdk-metrics',
+        `(npm view ${pkg} versions), so the tree keeps one copy of sdk-metrics`,
     );
   }
 }
