@@ -1,7 +1,8 @@
-// A local OTLP/HTTP metrics receiver for tests: decodes every JSON export request it receives.
+// A local OTLP/HTTP metrics receiver for tests: decodes every export request it receives (JSON or protobuf).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { decodeMetricsRequest } from './otlp-protobuf.js';
 
 type AnyValue = {
   stringValue?: string;
@@ -57,7 +58,10 @@ export class OtlpReceiver {
         this.contentTypes.add(String(req.headers['content-type']));
         if (req.url === '/v1/metrics') {
           this.received++;
-          this.requests.push(JSON.parse(body.toString('utf8')) as ExportRequest);
+          const protobuf = req.headers['content-type'] === 'application/x-protobuf';
+          this.requests.push(
+            protobuf ? decodeMetricsRequest(body) : (JSON.parse(body.toString('utf8')) as ExportRequest),
+          );
           if (this.requests.length > 5) this.requests.shift(); // the latest only: a heap test runs hundreds of exports
         }
         res.writeHead(200, { 'content-type': 'application/json' });

@@ -2,14 +2,14 @@
 // the values must equal what the client sent and what /metrics serves. Memory stays flat when /metrics is never
 // scraped.
 import { metrics } from '@opentelemetry/api';
-import type { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, scrape } from '@meterline/testing';
-import { configure, getMeterline, resetMeterline, setRoute, withMetrics } from '../src/index.js';
+import { configure, getMeterline, PullReader, resetMeterline, setRoute, withMetrics } from '../src/index.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
 const receiver = new OtlpReceiver();
@@ -113,8 +113,13 @@ describe('otlp option', () => {
     expect(() => new Meterline({ otlp: 'ftp://x' })).toThrow(/otlp\.url/);
     expect(() => new Meterline({ otlp: { intervalMs: 1000, timeoutMs: 5000 } })).toThrow(/otlp\.timeoutMs/);
     expect(() => new Meterline({ otlp: { protocol: 'grpc' as 'http/json' } })).toThrow(/otlp\.protocol/);
-    expect(() => new Meterline({ otlp: { protocol: 'http/protobuf' } })).toThrow(
-      /exporter-metrics-otlp-proto/,
-    );
+    const provider = new MeterProvider({ readers: [] });
+    expect(
+      () => new Meterline({ otlp: receiver.url, meterProvider: provider, reader: new PullReader() }),
+    ).toThrow(/option "otlp".*meterline's own MeterProvider/);
+    const { checkExporterInstalled } = await import('../src/otlp.js');
+    expect(() =>
+      checkExporterInstalled('meterline.configure', '@opentelemetry/exporter-metrics-otlp-nope'),
+    ).toThrow(/option "otlp".*needs the optional peer dependency @opentelemetry\/exporter-metrics-otlp-nope/);
   });
 });
