@@ -113,7 +113,9 @@ afterAll(async () => {
 
 describe('node:cluster scraped by the real Prometheus', () => {
   it('sums every worker exactly, never resets when a worker dies, and rate() matches the client', async () => {
-    expect(workerPids()).toHaveLength(WORKERS);
+    const ready = Date.now() + 10_000;
+    while (workerPids().length !== WORKERS && Date.now() < ready) await sleep(50);
+    expect(workerPids(), output).toHaveLength(WORKERS);
     const warm = sent;
     const startS = Date.now() / 1000;
     let killed = false;
