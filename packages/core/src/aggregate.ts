@@ -128,6 +128,8 @@ export interface Source {
   totals: WireTotals;
   /** Only counters and histograms are taken (a dead process's retained totals: its gauges are gone with it). */
   monotonicOnly?: boolean;
+  /** Never labelled, even with `gauges: 'label'` (the aggregator's own metrics). */
+  unlabelled?: boolean;
 }
 
 /**
@@ -165,7 +167,8 @@ export function sumTotals(sources: readonly Source[], options: SumOptions): Wire
         }
         const out = entry.metric;
         if (wm.t < out.t) out.t = wm.t;
-        const labelled = options.gauges === 'label' && (wm.k === 'g' || wm.k === 'u');
+        const labelled =
+          options.gauges === 'label' && source.unlabelled !== true && (wm.k === 'g' || wm.k === 'u');
         for (const [attrs, value] of wm.p) {
           const a = labelled ? { ...attrs, [label]: source.name } : attrs;
           const key = attributesKey(a);

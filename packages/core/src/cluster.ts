@@ -113,7 +113,7 @@ export function clusterMetrics(options: ClusterMetricsOptions = {}): ClusterMetr
     for (const w of workers.values()) {
       if (w.last !== undefined) sources.push({ name: String(w.worker.id), totals: w.last });
     }
-    sources.push({ name: 'primary', totals: selfMetrics() });
+    sources.push({ name: 'primary', totals: selfMetrics(), unlabelled: true });
     return sumTotals(sources, { gauges });
   }
 

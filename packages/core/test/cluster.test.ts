@@ -164,5 +164,20 @@ describe('node:cluster with clusterMetrics() in the primary', () => {
     const conns = scrape.samples('network_server_active_connections');
     expect(new Set(conns.map((s) => s.labels?.worker)).size).toBe(WORKERS);
     expect(scrape.totalCount(DURATION, { http_route: '/api/orders/:id' })).toBe(12);
+    // the primary's own metrics are not labelled
+    expect(scrape.value('meterline_cluster_workers')).toBe(WORKERS);
+  }, 60_000);
+
+  it('aggregates workers that started before the primary called clusterMetrics()', async () => {
+    const port = await start({ LATE: '1' });
+    await load(port, 15);
+    const until = Date.now() + 5000;
+    let s = await scrapeOf(port);
+    while (s.scrape.value('meterline_cluster_workers') !== WORKERS && Date.now() < until)
+      s = await scrapeOf(port);
+    expect(s.scrape.value('meterline_cluster_workers')).toBe(WORKERS);
+    for (let i = 0; i < 4; i++) {
+      expect((await scrapeOf(port)).scrape.totalCount(DURATION, { http_route: '/api/orders/:id' })).toBe(15);
+    }
   }, 60_000);
 });
