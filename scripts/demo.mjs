@@ -114,7 +114,10 @@ if (stack && existsSync(jobMain)) {
 
 console.log('\nmeterline demo running (Ctrl-C to stop):');
 for (const app of running) {
-  console.log(`  ${app.name.padEnd(13)} http://127.0.0.1:${app.port}   metrics: http://127.0.0.1:${app.port}/metrics`);
+  console.log(
+    `  ${app.name.padEnd(13)} http://127.0.0.1:${app.port}   metrics: http://127.0.0.1:${app.port}/metrics   ` +
+      `live page: http://127.0.0.1:${app.port}/metrics/ui`,
+  );
 }
 if (worker) console.log(`  ${worker.name.padEnd(13)} metrics: http://127.0.0.1:${worker.port}/metrics (offline worker)`);
 if (stack) {
@@ -138,4 +141,8 @@ if (stack) {
 } else if (missing.length > 0) {
   console.log(`\nAdd the real Prometheus stack (Prometheus, Alertmanager, Pushgateway with the meterline rules):\n  ${INSTALL_HINT}\nthen run npm run demo again.`);
 }
+// @meterline/cli: the same RED per route in a terminal, from the three services' /metrics
+const targets = running.map((a) => `127.0.0.1:${a.port}`).join(' ');
+console.log(`\nRED per route in this terminal (another one):  npx meterline top ${targets}`);
+console.log(`  (outside this repository: npx @meterline/cli top ${targets}; --once prints one table and exits)`);
 console.log('\nTry:  curl -s http://127.0.0.1:3001/metrics | grep http_server_request_duration_seconds_count\n');

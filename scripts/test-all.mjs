@@ -26,6 +26,8 @@ const stages = [
     { SOAK_SECONDS: process.env.SOAK_SECONDS ?? '10' },
   ],
   ['packed tarballs from import and require', 'node', ['scripts/pack-check.mjs']],
+  // every framework major x Node x OpenTelemetry line of the README's support table, each a clean npm install
+  ['support matrix', 'node', ['scripts/matrix.mjs', '--no-build']],
   ['benchmark smoke run', 'npm', ['run', 'bench:ci', '-w', '@meterline/bench']],
   [
     'concurrent cost smoke run',

@@ -6,7 +6,9 @@ import { findUser, listRepos, listUsers, pause, searchUsers, shouldFail } from '
  * The demo service: users, orgs with repos (a router mounted at a path with a param), one slow route, one route
  * that fails part of the time. The same service exists for Fastify and Koa (apps/fastify-demo, apps/koa-demo).
  */
-export function createApp(options: ExpressMetricsOptions = { exclude: ['/health'] }): Express {
+export function createApp(
+  options: ExpressMetricsOptions = { exclude: ['/health'], page: '/metrics/ui' },
+): Express {
   const app = express();
   app.use(metrics(options));
   app.use(express.json());

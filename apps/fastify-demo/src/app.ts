@@ -25,7 +25,9 @@ const repos: FastifyPluginAsync = async (app) => {
 const api: FastifyPluginAsync = async (app) => {
   await app.register(users, { prefix: '/users' });
   await app.register(repos, { prefix: '/orgs/:org/repos' });
-  app.get<{ Querystring: { q?: string } }>('/search', async (request) => searchUsers(String(request.query.q ?? '')));
+  app.get<{ Querystring: { q?: string } }>('/search', async (request) =>
+    searchUsers(String(request.query.q ?? '')),
+  );
   app.get('/slow', async () => {
     await pause();
     return { slow: true };
@@ -42,7 +44,7 @@ const api: FastifyPluginAsync = async (app) => {
  * apps/koa-demo).
  */
 export async function buildApp(
-  options: FastifyMetricsOptions = { exclude: ['/health'] },
+  options: FastifyMetricsOptions = { exclude: ['/health'], page: '/metrics/ui' },
 ): Promise<FastifyInstance> {
   const app = Fastify();
   await app.register(metrics, options);

@@ -17,7 +17,9 @@ async function readJson(ctx: Context): Promise<Record<string, unknown> | undefin
   }
   try {
     const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    return body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : {};
   } catch {
     ctx.throw(400, 'invalid JSON body');
   }
@@ -40,7 +42,7 @@ async function errors(ctx: Context, next: Next): Promise<void> {
  * that fails part of the time. The same service exists for Express and Fastify (apps/express-demo,
  * apps/fastify-demo). The error handler comes before `metrics()` so failures are recorded with their class name.
  */
-export function createApp(options: KoaMetricsOptions = { exclude: ['/health'] }): Koa {
+export function createApp(options: KoaMetricsOptions = { exclude: ['/health'], page: '/metrics/ui' }): Koa {
   const app = new Koa();
   app.use(errors);
   app.use(metrics(options));

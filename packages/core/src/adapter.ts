@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AttributeGuard } from './attributes.js';
-import { createMetricsHandler } from './handler.js';
+import { createMetricsHandler, validateHandlerOptions } from './handler.js';
 import { prepareInjected } from './injected.js';
+import { atPath, PAGE_DATA_SUFFIX, PageServer } from './page.js';
 import { COMMON_OPTION_KEYS, DEFAULTS, HANDLER_OPTION_KEYS, pick } from './options.js';
 import type { RequestRecorder } from './recorder.js';
 import type { RequestState } from './request-state.js';
@@ -15,6 +16,7 @@ import {
   checkObject,
   checkPath,
   checkStringList,
+  fail,
 } from './validate.js';
 
 /** What an adapter tells core about its framework, once, when its middleware is created. */
@@ -44,6 +46,8 @@ export class AdapterCore<S = unknown> {
   readonly recorder: RequestRecorder;
   readonly metricsPath: string | undefined;
   readonly handler: MetricsRequestHandler | undefined;
+  /** the live page (the `page` option), or undefined */
+  readonly page: PageServer | undefined;
   readonly hasExclusions: boolean;
   /** runs the `attributes` option's callback (read by the recorder when a request ends) */
   readonly attributeGuard: AttributeGuard | undefined;
@@ -58,6 +62,7 @@ export class AdapterCore<S = unknown> {
     checkObject(where, 'options', options);
     checkKnown(where, options, [...COMMON_OPTION_KEYS, ...(spec.extraOptions ?? [])]);
     checkPath(where, 'path', options.path);
+    checkPath(where, 'page', options.page);
     checkStringList(where, 'exclude', options.exclude);
     checkFunction(where, 'attributes', options.attributes);
     checkInteger(where, 'maxAttributeValues', options.maxAttributeValues, 1, 10_000);
@@ -70,6 +75,26 @@ export class AdapterCore<S = unknown> {
       this.metricsPath === undefined
         ? undefined
         : createMetricsHandler(pick<MetricsHandlerOptions>(options, HANDLER_OPTION_KEYS), this.runtime);
+    const pagePath = options.page === undefined || options.page === false ? undefined : options.page;
+    if (pagePath !== undefined && this.handler === undefined) {
+      // the page uses `auth` even when the app serves no metrics path
+      validateHandlerOptions(where, pick<MetricsHandlerOptions>(options, HANDLER_OPTION_KEYS));
+    }
+    const metricsPath = this.metricsPath;
+    if (
+      pagePath !== undefined &&
+      metricsPath !== undefined &&
+      (atPath(metricsPath, pagePath) || atPath(metricsPath, pagePath + PAGE_DATA_SUFFIX))
+    ) {
+      fail(where, 'page', pagePath, `expected a path other than the metrics path (${this.metricsPath})`);
+    }
+    this.page =
+      pagePath === undefined ? undefined : new PageServer(pagePath, this.runtime.store, options.auth);
+    if (this.page !== undefined) {
+      // only adapters with a page match its paths: without it, the per-request checks are the plain ones above
+      this.isMetricsRequest = this.isMetricsOrPageRequest;
+      this.mayBeMetricsRequest = this.mayBeMetricsOrPageRequest;
+    }
     const exclude = options.exclude ?? [];
     this.excludeStrings = new Set(exclude.filter((e): e is string => typeof e === 'string'));
     this.excludePatterns = exclude.filter((e): e is RegExp => e instanceof RegExp);
@@ -100,8 +125,36 @@ export class AdapterCore<S = unknown> {
     return this.metricsPath !== undefined && original.includes(this.metricsPath);
   }
 
-  /** Serve the metrics path; the request is not measured. */
+  /** `isMetricsRequest` with the `page` option: the metrics path, the page or its data. */
+  private isMetricsOrPageRequest(url: string | undefined): boolean {
+    if (url === undefined) return false;
+    const path = this.metricsPath;
+    return (path !== undefined && atPath(url, path)) || (this.page as PageServer).matches(url);
+  }
+
+  /** `mayBeMetricsRequest` with the `page` option. */
+  private mayBeMetricsOrPageRequest(original: string): boolean {
+    return (
+      (this.metricsPath !== undefined && original.includes(this.metricsPath)) ||
+      original.includes((this.page as PageServer).path)
+    );
+  }
+
+  /** The paths served here rather than measured: the metrics path, the page and its data (for routers). */
+  get servedPaths(): string[] {
+    const paths: string[] = [];
+    if (this.metricsPath !== undefined) paths.push(this.metricsPath);
+    if (this.page !== undefined) paths.push(this.page.path, this.page.dataPath);
+    return paths;
+  }
+
+  /** Serve the metrics path or the page (whichever `isMetricsRequest()` matched); the request is not measured. */
   serveMetrics(req: IncomingMessage, res: ServerResponse): void {
+    const page = this.page;
+    if (page !== undefined && (this.metricsPath === undefined || !atPath(req.url ?? '', this.metricsPath))) {
+      page.serve(req, res);
+      return;
+    }
     (this.handler as MetricsRequestHandler)(req, res);
   }
 

@@ -62,7 +62,7 @@ export function validateHandlerOptions(where: string, options: MetricsHandlerOpt
   }
 }
 
-async function authorised(auth: MetricsAuth, req: IncomingMessage): Promise<boolean> {
+export async function authorised(auth: MetricsAuth, req: IncomingMessage): Promise<boolean> {
   const header = req.headers.authorization;
   if (auth.bearerToken !== undefined) {
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
@@ -148,7 +148,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function plain(
+export function plain(
   res: ServerResponse,
   status: number,
   text: string,

@@ -4,7 +4,7 @@ export { PullReader } from './pull-reader.js';
 export { createMetricsHandler, startMetricsServer } from './handler.js';
 export { clusterMetrics, type ClusterMetrics, type ClusterMetricsOptions } from './cluster.js';
 export { instancePort } from './instance.js';
-export { withMetrics, setRoute, type NodeMetricsOptions } from './node.js';
+export { withMetrics, setRoute, setError, type NodeMetricsOptions } from './node.js';
 export { serialize, serializeToBuffer } from './serializer.js';
 export { prometheusName, labelName } from './naming.js';
 export { setErrorHook } from './report.js';

@@ -64,3 +64,17 @@ export function setRoute(req: IncomingMessage, template: string): void {
     reportOnce('setRoute', err);
   }
 }
+
+/**
+ * Report the exception a request failed with, when your framework answers it before a meterline adapter sees it
+ * (an exception filter, an error interceptor): `error.type` becomes its class name if the answer is a 5xx.
+ * Takes the request or the response; ignored for requests nobody measures.
+ */
+export function setError(reqOrRes: IncomingMessage | ServerResponse, error: unknown): void {
+  try {
+    const state = stateOf(reqOrRes);
+    if (state !== undefined && state.owner !== undefined) state.owner.setError(state, error);
+  } catch (err) {
+    reportOnce('setError', err);
+  }
+}

@@ -25,6 +25,7 @@ export const DEFAULTS = Object.freeze({
   maxConcurrentScrapes: 4,
   gzip: true,
   path: '/metrics',
+  page: false,
   maxAttributeValues: 100,
   port: 9464,
   host: '127.0.0.1',
@@ -65,7 +66,13 @@ type MiddlewareOnly = Omit<CommonOptions, keyof MeterlineOptions | keyof Metrics
 export const COMMON_OPTION_KEYS: readonly (keyof CommonOptions & string)[] = Object.freeze([
   ...RUNTIME_OPTION_KEYS,
   ...HANDLER_OPTION_KEYS,
-  ...keys<MiddlewareOnly>({ path: true, attributes: true, maxAttributeValues: true, exclude: true }),
+  ...keys<MiddlewareOnly>({
+    path: true,
+    attributes: true,
+    maxAttributeValues: true,
+    exclude: true,
+    page: true,
+  }),
 ]);
 
 /** The entries of `options` whose names are in `names` and whose values are set. */

@@ -125,6 +125,14 @@ export interface CommonOptions extends MeterlineOptions, MetricsHandlerOptions {
   /** Distinct values per user attribute key (default 100). */
   maxAttributeValues?: number;
   /**
+   * Serve a live page at this path, e.g. `'/metrics/ui'`: per-route request rate, error ratio and latency
+   * percentiles of the last minutes, with charts, from history sampled from the in-process aggregates every 5 s
+   * (its data at `<page>/data`). Protected by the same `auth` as the metrics path. Sampling starts when the page
+   * is first requested and stops after 10 minutes without a request for it; nothing is added per request
+   * (default `false`: no page).
+   */
+  page?: string | false;
+  /**
    * Routes not to record: route templates (`'/health'`) or regular expressions tested against the template;
    * for unmatched requests, against the path (default: none).
    */

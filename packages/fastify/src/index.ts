@@ -7,6 +7,7 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { AdapterCore, reportOnce, stateOf, type CommonOptions, type RouteKey } from '@meterline/core/adapter';
+import { kTemplate, stampTemplatesOnFastify4 } from './route-template.js';
 
 /** Options of the Fastify plugin: everything core accepts (see `@meterline/core`). */
 export type FastifyMetricsOptions = CommonOptions;
@@ -46,7 +47,7 @@ function routeConfig(request: FastifyRequest): Record<PropertyKey, unknown> | un
 /** First request of a route: decide once what to do with it, cached on the route's config object. */
 function resolveRoute(adapter: AdapterCore, config: Record<PropertyKey, unknown> | undefined): Cached {
   if (config === undefined || config.metrics === false) return SKIP;
-  const url = config.url;
+  const url = config[kTemplate] ?? config.url;
   if (typeof url !== 'string') return NO_ROUTE;
   return adapter.routeKey(url) ?? SKIP;
 }
@@ -69,6 +70,7 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
   }
   // one symbol per plugin instance: two apps (or two registrations) never share a cached decision
   const kCached = Symbol('meterline.fastify.route');
+  stampTemplatesOnFastify4(fastify);
 
   fastify.addHook('onRequest', function meterlineOnRequest(
     request: FastifyRequest,
@@ -84,8 +86,9 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
       }
       if (cached !== SKIP) {
         const res = reply.raw;
-        // fastify.inject(): no network, a fake socket; counted like real requests
-        if ((res as { isLightMyRequest?: boolean }).isLightMyRequest === true) adapter.prepareInjected(request.raw, res);
+        // fastify.inject(): no network, a fake socket; counted like real requests. light-my-request 5 (Fastify 4)
+        // has no `isLightMyRequest` flag; its private `_lightMyRequest` is set by versions 5 and 6 alike
+        if ((res as { _lightMyRequest?: unknown })._lightMyRequest !== undefined) adapter.prepareInjected(request.raw, res);
         const state = adapter.start(request.raw, res);
         if (state !== undefined && cached !== NO_ROUTE && state.owner === adapter) state.route = cached;
       }
@@ -106,10 +109,11 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
     next();
   });
 
-  if (adapter.metricsPath !== undefined) {
+  // the metrics path, and the live page with its data when the `page` option is set
+  for (const url of adapter.servedPaths) {
     fastify.route({
       method: 'GET',
-      url: adapter.metricsPath,
+      url,
       config: { metrics: false },
       logLevel: 'warn',
       handler(request, reply) {
@@ -123,9 +127,9 @@ const plugin: FastifyPluginCallback<FastifyMetricsOptions> = function meterlineF
 
 
 /**
- * Per-route RED metrics for Fastify 5 and a Prometheus `/metrics` endpoint, with one line:
+ * Per-route RED metrics for Fastify 4 and 5 and a Prometheus `/metrics` endpoint, with one line:
  * `await app.register(metrics)`. Register it before your routes and plugins.
  */
-export const metrics = fp(plugin, { name: '@meterline/fastify', fastify: '5.x' });
+export const metrics = fp(plugin, { name: '@meterline/fastify', fastify: '4.x || 5.x' });
 
 export default metrics;

@@ -73,7 +73,7 @@ function beforeCount(state: RequestState<RoutedContext>): void {
 }
 
 /**
- * Per-route RED metrics for Koa 3 with @koa/router and a Prometheus `/metrics` endpoint, with one line:
+ * Per-route RED metrics for Koa 2 and 3 with @koa/router (12 to 15) and a Prometheus `/metrics` endpoint, with one line:
  * `app.use(metrics())`. Errors thrown downstream are recorded and rethrown unchanged.
  */
 export function metrics(options: KoaMetricsOptions = {}): Middleware {

@@ -7,7 +7,7 @@ import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { abortAfterHeaders, abortBeforeResponse, eventually, rawRequest, scrape, type Scrape } from '@meterline/testing';
-import { DURATION, series, type ConformanceApp } from './scenarios.js';
+import { DURATION, series, thrownErrorType, type ConformanceApp } from './scenarios.js';
 
 const TEMPLATES = new Set([
   '/static',
@@ -219,7 +219,7 @@ export function load(app: ConformanceApp, total = 12_000): void {
         received += e.n;
         const extra: Record<string, string> =
           e.aborted ? { error_type: 'aborted' } : e.status !== undefined && e.status >= 500
-            ? { error_type: e.route === '/throw-async' ? 'ConformanceError' : String(e.status) }
+            ? { error_type: e.route === '/throw-async' ? thrownErrorType(app, 'ConformanceError', e.status) : String(e.status) }
             : {};
         const labels = series(e.method, e.route, e.status, extra);
         expect({ key: labels, n: after.count(DURATION, labels) - before.count(DURATION, labels) }).toEqual({ key: labels, n: e.n });
