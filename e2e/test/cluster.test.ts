@@ -75,10 +75,12 @@ async function scrapedExactly(ms = 20_000): Promise<number> {
   throw new Error(`Prometheus saw ${got}, the client sent ${sent}`);
 }
 
+/** The cluster workers: children of the primary running the demo (tsx may run an esbuild child next to them). */
 const workerPids = (): number[] =>
-  spawnSync('ps', ['-o', 'pid=', '--ppid', String(app!.pid)], { encoding: 'utf8' })
+  spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(app!.pid)], { encoding: 'utf8' })
     .stdout.split('\n')
-    .map(Number)
+    .filter((line) => line.includes('cluster-demo'))
+    .map((line) => Number.parseInt(line.trim(), 10))
     .filter((n) => n > 0);
 
 beforeAll(async () => {
