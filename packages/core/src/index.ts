@@ -2,6 +2,8 @@
 export { configure, getMeterline, resetMeterline, meterlineProducer, Meterline } from './runtime.js';
 export { PullReader } from './pull-reader.js';
 export { createMetricsHandler, startMetricsServer } from './handler.js';
+export { clusterMetrics, type ClusterMetrics, type ClusterMetricsOptions } from './cluster.js';
+export { instancePort } from './instance.js';
 export { withMetrics, setRoute, setError, type NodeMetricsOptions } from './node.js';
 export { serialize, serializeToBuffer } from './serializer.js';
 export { prometheusName, labelName } from './naming.js';

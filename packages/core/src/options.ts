@@ -48,6 +48,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   maxErrorTypes: true,
   onError: true,
   selfMetrics: true,
+  otlp: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

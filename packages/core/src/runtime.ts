@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
 import { metrics } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -8,6 +9,10 @@ import {
   type MetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { fromWire } from './aggregate.js';
+import { ClusterWorkerLink } from './cluster.js';
+import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
+import { otlpReader, validateOtlp } from './otlp.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
@@ -39,6 +44,11 @@ export class Meterline {
   readonly reader: MetricReader;
   readonly options: Readonly<MeterlineOptions>;
   private readonly producerAttached: boolean;
+  /** in a cluster worker: the primary's sum over all workers, once the primary aggregates */
+  private readonly clusterLink: ClusterWorkerLink | undefined;
+  /** in the main thread: the worker threads' totals; in a worker thread: the reporter of this thread's */
+  private readonly threads: ThreadTotals | ThreadReporter;
+  private lastResource: ResourceMetrics['resource'] | undefined;
 
   constructor(options: MeterlineOptions = {}) {
     const where = `${MESSAGE_PREFIX}.configure`;
@@ -64,6 +74,16 @@ export class Meterline {
         'reader',
         options.reader,
         'expected an OpenTelemetry MetricReader (e.g. a PeriodicExportingMetricReader)',
+      );
+    }
+    const otlp = validateOtlp(where, options.otlp);
+    if (otlp !== undefined && options.meterProvider !== undefined) {
+      fail(
+        where,
+        'otlp',
+        options.otlp,
+        "works with meterline's own MeterProvider only: with yours, add a PeriodicExportingMetricReader with " +
+          'an OTLP exporter and metricProducers: [meterlineProducer] to it',
       );
     }
     this.options = options;
@@ -94,24 +114,54 @@ export class Meterline {
       const store = this.store;
       const exporter = new PullReader({ metricProducers: [{ collect: () => store.collect() }] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
-      const resource =
+      let resource =
         serviceName === undefined
           ? defaultResource()
           : defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
-      this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
+      if (otlp !== undefined && resource.attributes['service.instance.id'] === undefined) {
+        // every process pushes its own cumulative streams: the backend must tell them apart
+        resource = resource.merge(resourceFromAttributes({ 'service.instance.id': randomUUID() }));
+      }
+      const readers: MetricReader[] = [exporter];
+      if (otlp !== undefined) readers.push(otlpReader(otlp));
+      this.meterProvider = new MeterProvider({ resource, readers });
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
         metrics.setGlobalMeterProvider(this.meterProvider);
     }
+    this.threads = attachThreads(() => this.collectLocal());
+    this.clusterLink = ClusterWorkerLink.attach(() => this.collectProcess());
   }
 
-  /** Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates. */
+  /**
+   * Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates, summed over the
+   * process's worker threads and, in a cluster worker whose primary called `clusterMetrics()`, over all workers.
+   */
   async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    if (this.clusterLink?.active === true) {
+      return this.clusterLink.collect(
+        this.lastResource ?? (await this.collectLocal()).resource,
+        timeoutMillis,
+      );
+    }
+    return this.collectProcess(timeoutMillis);
+  }
+
+  /** This process's totals: this thread's plus its worker threads'. */
+  async collectProcess(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    const own = await this.collectLocal(timeoutMillis);
+    if (!(this.threads instanceof ThreadTotals) || this.threads.size === 0) return own;
+    return fromWire(await this.threads.sumWith(own), own.resource);
+  }
+
+  /** This thread's own totals. */
+  async collectLocal(timeoutMillis = 10_000): Promise<ResourceMetrics> {
     const started = performance.now();
     const result = await this.reader.collect({ timeoutMillis });
     this.store.self.collected((performance.now() - started) / 1000);
     for (const err of result.errors) reportOnce('metric collection', err);
+    this.lastResource = result.resourceMetrics.resource;
     if (!this.producerAttached) {
       return {
         resource: result.resourceMetrics.resource,
@@ -132,6 +182,8 @@ export class Meterline {
   }
 
   async shutdown(): Promise<void> {
+    this.clusterLink?.close();
+    this.threads.close();
     await this.meterProvider.shutdown();
   }
 }

@@ -43,6 +43,27 @@ export interface MeterlineOptions {
    * collection or push, never per request.
    */
   selfMetrics?: boolean;
+  /**
+   * Also push every metric (HTTP, network, jobs, your own instruments) to an OTLP/HTTP endpoint on an interval:
+   * its URL, or options (default: off). Needs the optional peer dependency
+   * `@opentelemetry/exporter-metrics-otlp-http` (or `-proto` for `protocol: 'http/protobuf'`) of the line of your
+   * sdk-metrics (0.2xx for 2.x, 0.30x for 3.x). Only with meterline's own MeterProvider.
+   */
+  otlp?: string | OtlpOptions;
+}
+
+/** Options of the OTLP push beside Prometheus. Data is sent with cumulative temporality. */
+export interface OtlpOptions {
+  /** Endpoint (default: the exporter's, i.e. `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or http://localhost:4318/v1/metrics). */
+  url?: string;
+  /** Extra request headers, e.g. an API key (default: none). */
+  headers?: Record<string, string>;
+  /** Export interval, ms (default 60000). */
+  intervalMs?: number;
+  /** Timeout of one export, ms, at most `intervalMs` (default 10000). */
+  timeoutMs?: number;
+  /** `'http/json'` (default, `@opentelemetry/exporter-metrics-otlp-http`) or `'http/protobuf'` (`-proto`). */
+  protocol?: 'http/json' | 'http/protobuf';
 }
 
 /** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
