@@ -1,2 +1,3 @@
 export * from './scrape.js';
+export * from './labels.js';
 export * from './http.js';

@@ -82,6 +82,11 @@ export class Scrape {
     return this.value(name + '_bucket', { ...labels, le });
   }
 
+  /** Label sets of the samples named `name` (histograms: one per series) whose labels include `match`. */
+  labelSets(name: string, match: Labels = {}): Labels[] {
+    return this.samples(name, match).map((m) => m.labels ?? {});
+  }
+
   /** Sum of `_count` over every series of a histogram whose labels include `match`. */
   totalCount(name: string, match: Labels = {}): number {
     return this.samples(name, match).reduce((a, s) => a + Number(s.value ?? 0), 0);
