@@ -5,22 +5,21 @@
  */
 import Koa from 'koa';
 import Router from '@koa/router';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metrics } from '../src/index.js';
-import { DURATION, get, listen, scrape, series, settled, type Running, type Scrape } from './helpers.js';
+import { DURATION, get, scrape, served, series, settled, type Scrape } from './helpers.js';
 
 class BackendError extends Error {
   override name = 'BackendError';
 }
 
-let running: Running;
 /** Errors Koa's `error` event reported, and errors the app's own error-handling middleware caught. */
 const emitted: unknown[] = [];
 const caught: unknown[] = [];
 /** The errors the routes threw, to compare by identity. */
 const thrown: Record<string, Error> = {};
 
-beforeAll(async () => {
+const running = served(() => {
   const app = new Koa();
   app.silent = true;
   app.on('error', (err: unknown) => {
@@ -66,11 +65,7 @@ beforeAll(async () => {
     ctx.body = 'fine';
   });
   app.use(router.routes());
-  running = await listen(app);
-});
-
-afterAll(async () => {
-  await running.close();
+  return app;
 });
 
 /** Send the requests, then scrape once all of them are counted. */

@@ -1,38 +1,28 @@
-export { series, type Scrape } from '@meterline/testing';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+export { series, type Labels, type Scrape } from '@meterline/testing';
+import { afterAll, beforeAll } from 'vitest';
 import type Koa from 'koa';
-import { scrape as scrapeUrl, type Scrape } from '@meterline/testing';
+import { listening, metricsAt, type RunningServer, type Scrape } from '@meterline/testing';
 
 export const DURATION = 'http_server_request_duration_seconds';
 
-export interface Running {
-  server: Server;
-  port: number;
-  url: string;
-  close(): Promise<void>;
+export type Running = RunningServer;
+
+export function listen(app: Koa): Promise<Running> {
+  return listening(app.listen(0, '127.0.0.1'));
 }
 
-export async function listen(app: Koa): Promise<Running> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** The app `build` makes, listening for the tests of this file: filled in before they run, closed after. */
+export function served(build: () => Koa): Running {
+  const running = {} as Running;
+  beforeAll(async () => {
+    Object.assign(running, await listen(build()));
+  });
+  afterAll(() => running.close());
+  return running;
 }
 
-export async function scrape(running: Running, path = '/metrics'): Promise<Scrape> {
-  const r = await scrapeUrl(running.url + path);
-  if (r.status !== 200) throw new Error(`scrape answered ${r.status}`);
-  return r.scrape;
+export function scrape(running: Running, path = '/metrics'): Promise<Scrape> {
+  return metricsAt(running.url + path);
 }
 
 /** A request whose body is read to the end; resolves with status and body. */

@@ -3,6 +3,7 @@
  * throws, and its declared differences from the other frameworks.
  */
 import { gzipSync } from 'node:zlib';
+import { listening } from '@meterline/testing';
 
 export const DURATION = 'http_server_request_duration_seconds';
 export const REQ_SIZE = 'http_server_request_body_size_bytes';
@@ -23,21 +24,10 @@ export interface RunningApp {
 }
 
 /** Listen on 127.0.0.1 port 0 and describe the running server (Express and Koa apps). */
-export async function listenRunning(
+export function listenRunning(
   listen: (port: number, host: string, cb: () => void) => import('node:http').Server,
 ): Promise<RunningApp> {
-  const server = await new Promise<import('node:http').Server>((resolve) => {
-    const s = listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    server,
-    port: (server.address() as import('node:net').AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  return listening(listen(0, '127.0.0.1', () => undefined));
 }
 
 /** What each framework app must provide (see apps/*.ts). */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   abortAfterHeaders,
   abortBeforeResponse,
@@ -123,6 +123,7 @@ function seriesLabels(app: ConformanceApp, ref: SeriesRef): Labels {
   const status = ref.status === undefined ? undefined : declared(app, ref.status);
   let errorType: string | undefined;
   if (ref.error === 'aborted') errorType = 'aborted';
+  else if (ref.error !== undefined && 'type' in ref.error) errorType = ref.error.type;
   else if (ref.error !== undefined) errorType = thrownErrorType(app, ref.error.thrown, status ?? 500);
   else if (status !== undefined && status >= 500) errorType = String(status);
   return series(ref.method, route, status, errorType === undefined ? {} : { error_type: errorType });
@@ -214,8 +215,9 @@ export async function runScenario(scenario: Scenario, ctx: Context): Promise<voi
     expect(missed, 'while in flight').toEqual([]);
   }
   await Promise.all(inFlight);
-  let { last, missed } = await until(ctx.base, (s) => allMisses(ctx, scenario, before, s), WAIT_MS);
-  expect(missed).toEqual([]);
+  const settled = await until(ctx.base, (s) => allMisses(ctx, scenario, before, s), WAIT_MS);
+  expect(settled.missed).toEqual([]);
+  let last = settled.last;
   if (scenario.settleMs !== undefined) {
     await new Promise((r) => setTimeout(r, scenario.settleMs));
     last = await metricsNow(ctx.base);
@@ -228,4 +230,17 @@ export async function runScenario(scenario: Scenario, ctx: Context): Promise<voi
     const types = last.text.split('\n').filter((l) => l.startsWith('# TYPE '));
     expect(new Set(types).size).toBe(types.length);
   }
+}
+
+/** One `it` per scenario that applies to `app`, all against one running instance of it. */
+export function describeScenarios(title: string, app: ConformanceApp, scenarios: Scenario[]): void {
+  const ctx = { app } as Context;
+  describe(title, () => {
+    beforeAll(async () => {
+      ctx.running = await app.start();
+      ctx.base = `http://127.0.0.1:${ctx.running.port}`;
+    });
+    afterAll(() => ctx.running.close());
+    for (const scenario of scenarios.filter((s) => appliesTo(s, app))) it(scenario.name, () => runScenario(scenario, ctx));
+  });
 }

@@ -58,8 +58,11 @@ export interface SeriesRef {
   route?: string | Declared<'optionsRoute'>;
   /** omitted: no status (the client left before any response) */
   status?: Status;
-  /** `aborted`, or an exception class thrown in the handler (see Differences.thrownErrorType) */
-  error?: 'aborted' | { thrown: string };
+  /**
+   * `aborted`; an exception class thrown in the handler (see Differences.thrownErrorType); or an error.type as
+   * it must be, whatever the framework
+   */
+  error?: 'aborted' | { thrown: string } | { type: string };
 }
 
 /**

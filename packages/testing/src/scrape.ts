@@ -119,6 +119,13 @@ export async function scrape(url: string, init: RequestInit = {}): Promise<Scrap
   return { status: res.status, headers: res.headers, text, scrape: new Scrape(res.status === 200 ? text : '') };
 }
 
+/** The parsed scrape of a metrics endpoint that must answer 200. */
+export async function metricsAt(url: string, init: RequestInit = {}): Promise<Scrape> {
+  const r = await scrape(url, init);
+  if (r.status !== 200) throw new Error(`${url} answered ${r.status}`);
+  return r.scrape;
+}
+
 export const PROMTOOL = '/usr/bin/promtool';
 
 /** `promtool check metrics` on a scrape: returns its findings (empty = clean). Throws if promtool is missing. */
