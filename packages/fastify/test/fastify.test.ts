@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, scrape, series, type Scrape } from '@meterline/testing';
+import { eventually, metricsAt, series, statusOf } from '@meterline/testing';
 import { metrics } from '../src/index.js';
 
 const DURATION = 'http_server_request_duration_seconds';
@@ -71,17 +71,8 @@ afterAll(async () => {
   await app.close();
 });
 
-async function hit(path: string): Promise<number> {
-  const res = await fetch(url + path);
-  await res.arrayBuffer();
-  return res.status;
-}
-
-async function metricsNow(): Promise<Scrape> {
-  const r = await scrape(url + '/metrics');
-  expect(r.status).toBe(200);
-  return r.scrape;
-}
+const hit = (path: string) => statusOf(url + path);
+const metricsNow = () => metricsAt(url + '/metrics');
 
 describe('fastify: routes of plugins', () => {
   it('records early routes, plugin prefixes, nested encapsulated plugins and hooks that answer', async () => {

@@ -15,3 +15,13 @@ export function series(method: string, route: string | undefined, status: number
     ...extra,
   };
 }
+
+/**
+ * The labels of a series written `METHOD route status` (route `-`: none), the short form tables of expected
+ * series use; 5xx statuses carry their code as error.type unless `extra` says otherwise.
+ */
+export function seriesOf(key: string, extra: Labels = {}): Labels {
+  const [method, route, status] = key.split(' ');
+  const code = Number(status);
+  return series(method, route === '-' ? undefined : route, code, code >= 500 ? { error_type: status, ...extra } : extra);
+}
