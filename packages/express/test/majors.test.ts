@@ -17,6 +17,10 @@ const major = Number(
 const DURATION = 'http_server_request_duration_seconds';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class DatabaseError extends Error {}
+/** A handler that answers `text`. */
+const reply = (text: string) => (_req: Request, res: Response) => {
+  res.send(text);
+};
 
 /** What core reported through its error hook (a mount path it could not read back). */
 const reports: string[] = [];
@@ -26,90 +30,58 @@ beforeAll(async () => {
   setErrorHook((_err, where) => reports.push(where));
   const app = express();
   // registered before metrics() is first called: a route (measured alike) and mounted routers
-  app.get('/early', (_req, res) => {
-    res.send('early');
-  });
+  app.get('/early', reply('early'));
   const legacyOrgs = express.Router({ mergeParams: true });
-  legacyOrgs.get('/repos/:repo', (_req, res) => {
-    res.send('legacy repo');
-  });
+  legacyOrgs.get('/repos/:repo', reply('legacy repo'));
   const legacy = express.Router();
-  legacy.get('/thing/:id', (_req, res) => {
-    res.send('legacy');
-  });
+  legacy.get('/thing/:id', reply('legacy'));
   legacy.use('/orgs/:org', legacyOrgs);
   app.use('/legacy', legacy);
   if (major === 4) {
     // a custom param pattern: Express 4's compiled RegExp does not tell it
     const old = express.Router();
-    old.get('/', (_req, res) => {
-      res.send('old');
-    });
+    old.get('/', reply('old'));
     app.use('/old/:id(\\d+)', old);
   }
 
   app.use(metrics());
-  app.get('/reserved', (_req, res) => {
-    res.send('ok');
-  });
+  app.get('/reserved', reply('ok'));
 
   const repos = express.Router({ mergeParams: true });
   repos.get('/:repo', (req, res) => {
     res.json(req.params);
   });
   const orgs = express.Router({ mergeParams: true });
-  orgs.get('/', (_req, res) => {
-    res.send('org');
-  });
+  orgs.get('/', reply('org'));
   orgs.use('/repos', repos);
   const v1 = express.Router();
   v1.use('/orgs/:org', orgs);
-  v1.get(['/alpha', '/beta/:id'], (_req, res) => {
-    res.send('ab');
-  });
+  v1.get(['/alpha', '/beta/:id'], reply('ab'));
   // a router the request passes through without matching, before the one that answers
   const other = express.Router();
-  other.get('/never', (_req, res) => {
-    res.send('never');
-  });
+  other.get('/never', reply('never'));
   app.use('/api/v1', other);
   app.use('/api/v1', v1);
   const shared = express.Router();
-  shared.get('/x/:id', (_req, res) => {
-    res.send('x');
-  });
+  shared.get('/x/:id', reply('x'));
   app.use(['/left', '/right/:side'], shared);
 
   const sub = express();
-  sub.get('/items/:id', (_req, res) => {
-    res.send('sub');
-  });
+  sub.get('/items/:id', reply('sub'));
   app.use('/sub', sub);
-  app.all('/any/:id', (_req, res) => {
-    res.send('any');
-  });
+  app.all('/any/:id', reply('any'));
   app
     .route('/users/:id')
-    .get((_req, res) => {
-      res.send('user');
-    })
+    .get(reply('user'))
     .post((_req, res) => {
       res.status(201).send('created');
     });
-  app.get(/^\/files\/(\d+)$/, (_req, res) => {
-    res.send('file');
-  });
-  app.get(['/docs/:page', /^\/d\/\d+$/], (_req, res) => {
-    res.send('doc');
-  });
+  app.get(/^\/files\/(\d+)$/, reply('file'));
+  app.get(['/docs/:page', /^\/d\/\d+$/], reply('doc'));
   if (major === 4) {
-    app.get('/wild/*', (_req, res) => {
-      res.send('wild');
-    });
+    app.get('/wild/*', reply('wild'));
     const spa = express.Router();
-    spa.get('*', (_req, res) => {
-      res.send('spa');
-    });
+    spa.get('*', reply('spa'));
     app.use('/spa', spa);
   }
   app.get('/boom-next', (_req, _res, next) => {
