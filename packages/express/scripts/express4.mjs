@@ -49,7 +49,7 @@ npm([
   '--no-fund',
   ...tarballs,
   `express@${version}`,
-  '@opentelemetry/api@~1.9.0',
+  `@opentelemetry/api@${devVersion('@opentelemetry/api')}`,
   'undici@^7.16.0',
   `vitest@${devVersion('vitest')}`,
   `parse-prometheus-text-format@${devVersion('parse-prometheus-text-format')}`,
