@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../src/index.js';
 import { seriesOf } from '@meterline/testing';
-import { DURATION, get, scrape, served, series, settled, type Labels } from './helpers.js';
+import { DURATION, get, scrape, served, series, settled } from './helpers.js';
 
 const running = served(() => {
   const app = new Koa();
