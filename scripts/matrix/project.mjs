@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /** Copies `entries` (paths under `fromDir`) and every file they import relatively into `toDir`, same layout. */
-function copyWithImports(fromDir, toDir, entries) {
+export function copyWithImports(fromDir, toDir, entries) {
   const seen = new Set();
   const queue = entries.map((e) => join(fromDir, e));
   while (queue.length > 0) {

@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyWithImports } from '../../../scripts/matrix/project.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const version = process.argv[2] ?? '4';
@@ -48,16 +49,16 @@ npm([
   '--no-fund',
   ...tarballs,
   `express@${version}`,
-  '@opentelemetry/api@~1.9.0',
+  `@opentelemetry/api@${devVersion('@opentelemetry/api')}`,
   'undici@^7.16.0',
   `vitest@${devVersion('vitest')}`,
   `parse-prometheus-text-format@${devVersion('parse-prometheus-text-format')}`,
 ]);
 
-// the tests, as they are in the workspace; the shared test helpers (a private package) come as source
+// the tests, as they are in the workspace, with every file they import; the shared test helpers (a private
+// package) come as source
 const kit = join(root, 'packages', 'test-kit', 'test');
-for (const f of ['scenarios.ts', 'hostile.ts', 'faults.ts']) cpSync(join(kit, f), join(project, 'test', f));
-cpSync(join(kit, 'apps', 'express4.ts'), join(project, 'test', 'apps', 'express4.ts'));
+copyWithImports(kit, join(project, 'test'), ['scenarios.ts', 'hostile.ts', 'faults.ts', join('apps', 'express4.ts')]);
 cpSync(join(root, 'packages', 'testing', 'src'), join(project, 'testing'), { recursive: true });
 const majors = readFileSync(join(root, 'packages', 'express', 'test', 'majors.test.ts'), 'utf8');
 writeFileSync(

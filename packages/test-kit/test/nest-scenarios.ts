@@ -1,70 +1,61 @@
 /**
- * What a NestJS app adds to the conformance suite (apps/nest-module.ts): routes under a global prefix and URI
- * versions, and exceptions answered by Nest's exception filter, which the adapter never sees.
+ * What a NestJS app adds to the conformance table (apps/nest-module.ts), as entries of the same kind: routes
+ * under a global prefix and URI versions, and exceptions answered by Nest's exception filter, which the adapter
+ * never sees unless an interceptor hands them over.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrape, type Scrape } from '@meterline/testing';
-import { DURATION, series, type ConformanceApp, type RunningApp } from './scenarios.js';
+import { DURATION, type ConformanceApp } from './conformance-app.js';
+import { describeScenarios } from './scenario-runner.js';
+import type { Scenario } from './scenario-table.js';
+
+const users = '/api/v1/users/:id';
+const recorded = '/api/v1/recorded/:id';
+
+export const NEST_SCENARIOS: Scenario[] = [
+  {
+    name: 'the templates Nest registers, global prefix and URI version included, reach http.route',
+    steps: [
+      { path: '/api/v1/users/{i}', times: 2, answer: { status: 200 } },
+      { path: '/api/v2/users/7', answer: { status: 200 } },
+      // no such version, no prefix: Nest's 404, without a route
+      { path: '/api/v3/users/7', answer: { status: 404 } },
+      { path: '/users/7', answer: { status: 404 } },
+    ],
+    expect: [
+      { metric: DURATION, series: { method: 'GET', route: users, status: 200 }, count: 2 },
+      { metric: DURATION, series: { method: 'GET', route: '/api/v2/users/:id', status: 200 }, count: 1 },
+      { metric: DURATION, series: { method: 'GET', status: 404 }, count: 2 },
+    ],
+    scrapeExcludes: [/http_route="[^"]*(\/users\/\d|\/v3\/)/],
+  },
+  {
+    name: "exceptions answered by Nest's filter: 4xx without error.type, 5xx with the status code",
+    steps: [
+      { path: '/api/v1/users/missing', answer: { status: 404 } },
+      { path: '/api/v1/users/busy', answer: { status: 503 } },
+      { path: '/api/v1/users/gone', answer: { status: 500 } },
+    ],
+    expect: [
+      { metric: DURATION, series: { method: 'GET', route: users, status: 404 }, count: 1 },
+      { metric: DURATION, series: { method: 'GET', route: users, status: 503 }, count: 1 },
+      { metric: DURATION, series: { method: 'GET', route: users, status: 500 }, count: 1 },
+    ],
+    scrapeExcludes: ['UserGoneError'],
+  },
+  {
+    name: 'an interceptor that hands the exception over before the filter: error.type is its class',
+    steps: [
+      { path: '/api/v1/recorded/missing', answer: { status: 404 } },
+      { path: '/api/v1/recorded/busy', answer: { status: 503 } },
+      { path: '/api/v1/recorded/gone', times: 2, answer: { status: 500 } },
+    ],
+    expect: [
+      { metric: DURATION, series: { method: 'GET', route: recorded, status: 404 }, count: 1 },
+      { metric: DURATION, series: { method: 'GET', route: recorded, status: 503, error: { type: 'HttpException' } }, count: 1 },
+      { metric: DURATION, series: { method: 'GET', route: recorded, status: 500, error: { type: 'UserGoneError' } }, count: 2 },
+    ],
+  },
+];
 
 export function nestScenarios(app: ConformanceApp): void {
-  let running: RunningApp;
-  let base: string;
-  async function status(path: string): Promise<number> {
-    const res = await fetch(base + path);
-    await res.arrayBuffer();
-    return res.status;
-  }
-  async function metricsNow(): Promise<Scrape> {
-    const r = await scrape(base + '/metrics');
-    expect(r.status).toBe(200);
-    return r.scrape;
-  }
-
-  describe(`${app.name}: NestJS routes and exceptions`, () => {
-    beforeAll(async () => {
-      running = await app.start();
-      base = `http://127.0.0.1:${running.port}`;
-    });
-    afterAll(async () => {
-      await running.close();
-    });
-
-    it('the templates Nest registers, global prefix and URI version included, reach http.route', async () => {
-      // the runtime is the process's: earlier suites' 404s are in it too
-      const unmatched = (await metricsNow()).count(DURATION, series('GET', undefined, 404));
-      expect(await status('/api/v1/users/7')).toBe(200);
-      expect(await status('/api/v1/users/8')).toBe(200);
-      expect(await status('/api/v2/users/7')).toBe(200);
-      // no such version, no prefix: Nest's 404, without a route
-      expect(await status('/api/v3/users/7')).toBe(404);
-      expect(await status('/users/7')).toBe(404);
-      const s = await metricsNow();
-      expect(s.count(DURATION, series('GET', '/api/v1/users/:id', 200))).toBe(2);
-      expect(s.count(DURATION, series('GET', '/api/v2/users/:id', 200))).toBe(1);
-      expect(s.count(DURATION, series('GET', undefined, 404)) - unmatched).toBe(2);
-      for (const m of s.samples(DURATION)) expect(m.labels?.http_route ?? '').not.toMatch(/\/users\/\d|\/v3\//);
-    });
-
-    it("exceptions answered by Nest's filter: 4xx without error.type, 5xx with the status code", async () => {
-      expect(await status('/api/v1/users/missing')).toBe(404);
-      expect(await status('/api/v1/users/busy')).toBe(503);
-      expect(await status('/api/v1/users/gone')).toBe(500);
-      const s = await metricsNow();
-      expect(s.count(DURATION, series('GET', '/api/v1/users/:id', 404))).toBe(1);
-      expect(s.count(DURATION, series('GET', '/api/v1/users/:id', 503, { error_type: '503' }))).toBe(1);
-      expect(s.count(DURATION, series('GET', '/api/v1/users/:id', 500, { error_type: '500' }))).toBe(1);
-      expect(s.samples(DURATION, { error_type: 'UserGoneError' })).toHaveLength(0);
-    });
-
-    it('an interceptor that hands the exception over before the filter: error.type is its class', async () => {
-      expect(await status('/api/v1/recorded/missing')).toBe(404);
-      expect(await status('/api/v1/recorded/busy')).toBe(503);
-      expect(await status('/api/v1/recorded/gone')).toBe(500);
-      expect(await status('/api/v1/recorded/gone')).toBe(500);
-      const s = await metricsNow();
-      expect(s.count(DURATION, series('GET', '/api/v1/recorded/:id', 404))).toBe(1);
-      expect(s.count(DURATION, series('GET', '/api/v1/recorded/:id', 503, { error_type: 'HttpException' }))).toBe(1);
-      expect(s.count(DURATION, series('GET', '/api/v1/recorded/:id', 500, { error_type: 'UserGoneError' }))).toBe(2);
-    });
-  });
+  describeScenarios(`${app.name}: NestJS routes and exceptions`, app, NEST_SCENARIOS);
 }

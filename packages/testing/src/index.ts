@@ -1,2 +1,4 @@
 export * from './scrape.js';
+export * from './labels.js';
 export * from './http.js';
+export * from './server.js';

@@ -82,6 +82,11 @@ export class Scrape {
     return this.value(name + '_bucket', { ...labels, le });
   }
 
+  /** Label sets of the samples named `name` (histograms: one per series) whose labels include `match`. */
+  labelSets(name: string, match: Labels = {}): Labels[] {
+    return this.samples(name, match).map((m) => m.labels ?? {});
+  }
+
   /** Sum of `_count` over every series of a histogram whose labels include `match`. */
   totalCount(name: string, match: Labels = {}): number {
     return this.samples(name, match).reduce((a, s) => a + Number(s.value ?? 0), 0);
@@ -112,6 +117,13 @@ export async function scrape(url: string, init: RequestInit = {}): Promise<Scrap
   // fetch decompresses gzip itself; a raw gzip body (no decoding) is handled too
   const text = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
   return { status: res.status, headers: res.headers, text, scrape: new Scrape(res.status === 200 ? text : '') };
+}
+
+/** The parsed scrape of a metrics endpoint that must answer 200. */
+export async function metricsAt(url: string, init: RequestInit = {}): Promise<Scrape> {
+  const r = await scrape(url, init);
+  if (r.status !== 200) throw new Error(`${url} answered ${r.status}`);
+  return r.scrape;
 }
 
 export const PROMTOOL = '/usr/bin/promtool';

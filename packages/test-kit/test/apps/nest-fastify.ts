@@ -15,8 +15,15 @@ type NestPlugin = Parameters<NestFastifyApplication['register']>[0];
 export const nestFastifyApp: ConformanceApp = {
   name: 'nest-fastify',
   // Nest's not-found handler answers OPTIONS and unknown methods (404, no route); its exception filter answers
-  // thrown exceptions itself, so the adapter sees the 500, not the exception
-  differences: { optionsStatus: 404, optionsRoute: undefined, unknownMethodStatus: 404, thrownErrorType: 'status' },
+  // thrown exceptions itself, so the adapter sees the 500, not the exception; the metrics path has GET and HEAD
+  // routes only (as on Fastify)
+  differences: {
+    optionsStatus: 404,
+    optionsRoute: undefined,
+    unknownMethodStatus: 404,
+    thrownErrorType: 'status',
+    metricsPostStatus: 404,
+  },
   async start() {
     const app = await NestFactory.create<NestFastifyApplication>(ConformanceModule, new FastifyAdapter(), {
       logger: false,
