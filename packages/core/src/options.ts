@@ -29,6 +29,7 @@ export const DEFAULTS = Object.freeze({
   maxAttributeValues: 100,
   port: 9464,
   host: '127.0.0.1',
+  nativeHistograms: false,
 });
 
 const keys = <T>(names: Record<keyof T, true>): readonly (keyof T & string)[] =>
@@ -46,6 +47,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   maxRoutes: true,
   maxErrorTypes: true,
   onError: true,
+  nativeHistograms: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

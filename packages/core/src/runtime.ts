@@ -8,6 +8,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
+import { nativeSettings } from './native-options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook } from './report.js';
@@ -79,6 +80,7 @@ export class Meterline {
         DEFAULTS.connectionDurationBuckets,
       maxRoutes: options.maxRoutes ?? DEFAULTS.maxRoutes,
       maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
+      native: nativeSettings(where, options.nativeHistograms ?? DEFAULTS.nativeHistograms),
     });
     this.recorder = new RequestRecorder(this.store);
     if (options.reader !== undefined && options.meterProvider !== undefined) {

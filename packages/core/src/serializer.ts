@@ -12,7 +12,7 @@ import { reportOnce } from './report.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
-interface Family {
+export interface Family {
   name: string;
   kind: Kind;
   help: string;
@@ -59,7 +59,7 @@ export function renderLabels(attributes: Attributes): string {
   return out;
 }
 
-function leLabels(boundaries: readonly number[]): string[] {
+export function leLabels(boundaries: readonly number[]): string[] {
   let out = leStrings.get(boundaries);
   if (out === undefined) {
     out = boundaries.map((b) => 'le="' + formatValue(b) + '"');
@@ -87,7 +87,7 @@ function kindOf(metric: MetricData): Kind | undefined {
  * set (`name_bucket{labels,le="x"} `), integers written digit by digit, so a histogram bucket line allocates
  * nothing. Only non-integer values (sums, fractional gauges) go through a string.
  */
-class ByteWriter {
+export class ByteWriter {
   buf: Buffer;
   pos = 0;
   constructor(size: number, reuse?: Buffer) {
@@ -147,7 +147,7 @@ function writeScalar(name: string, p: DataPoint<number>, out: ByteWriter): void 
   out.newline();
 }
 
-function histogramHeads(name: string, attributes: Attributes, boundaries: readonly number[]): Buffer[] {
+export function histogramHeads(name: string, attributes: Attributes, boundaries: readonly number[]): Buffer[] {
   let byName = headBytes.get(attributes);
   if (byName === undefined) {
     byName = new Map();
@@ -189,8 +189,11 @@ function writeHistogram(name: string, p: DataPoint<Histogram>, out: ByteWriter):
 /** Size of the last exposition, to size the next one's buffer. */
 let lastSize = 64 * 1024;
 
+/** Size of the last exposition written, in bytes (other formats size their first buffer from it). */
+export const lastExpositionSize = (): number => lastSize;
+
 /** Families in the order of first appearance, from the collected scopes. */
-function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
+export function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const scope of resourceMetrics.scopeMetrics) {

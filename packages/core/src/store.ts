@@ -12,7 +12,7 @@ import {
   ATTR_STATUS,
 } from './constants.js';
 import { METHOD_NAMES, PROTOCOLS, SCHEMES } from './http-metrics.js';
-import { hrTimeFromMs, PortGroup, Series, type RouteKey } from './series.js';
+import { hrTimeFromMs, PortGroup, Series, type NativeSettings, type RouteKey } from './series.js';
 
 export interface StoreOptions {
   durationBuckets: readonly number[];
@@ -21,6 +21,8 @@ export interface StoreOptions {
   connectionDurationBuckets: readonly number[];
   maxRoutes: number;
   maxErrorTypes: number;
+  /** keep native histograms beside the classic request histograms (default: none) */
+  native?: NativeSettings;
 }
 
 /**
@@ -33,6 +35,7 @@ export class HttpStore implements MetricProducer {
   readonly requestSizeBuckets: readonly number[];
   readonly responseSizeBuckets: readonly number[];
   readonly connectionDurationBuckets: readonly number[];
+  readonly native: NativeSettings | undefined;
   readonly overflows = new OverflowCounts();
   readonly routes: RouteCap;
   private readonly errorTypes: ErrorTypeCap;
@@ -54,6 +57,7 @@ export class HttpStore implements MetricProducer {
     this.requestSizeBuckets = options.requestSizeBuckets;
     this.responseSizeBuckets = options.responseSizeBuckets;
     this.connectionDurationBuckets = options.connectionDurationBuckets;
+    this.native = options.native;
     this.routes = new RouteCap(options.maxRoutes);
     this.errorTypes = new ErrorTypeCap(options.maxErrorTypes, this.overflows);
     this.noRoute = this.routes.noRoute;
