@@ -4,7 +4,10 @@ import type { MeterlineOptions } from './types.js';
 import { checkBoolean, checkInteger, checkKnown, fail } from './validate.js';
 
 /** The `nativeHistograms` option, validated: the settings of the native histograms, or undefined when off. */
-export function nativeSettings(where: string, value: MeterlineOptions['nativeHistograms']): NativeSettings | undefined {
+export function nativeSettings(
+  where: string,
+  value: MeterlineOptions['nativeHistograms'],
+): NativeSettings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { scale: MAX_SCALE, maxBuckets: DEFAULT_MAX_BUCKETS };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -25,14 +25,16 @@ export interface ExpositionFormat {
 export const TEXT_FORMAT: ExpositionFormat = Object.freeze({
   name: 'text',
   contentType: PROMETHEUS_CONTENT_TYPE,
-  writer: (collected: ResourceMetrics, reuse: Buffer | undefined) => new ExpositionWriter(collected, {}, reuse),
+  writer: (collected: ResourceMetrics, reuse: Buffer | undefined) =>
+    new ExpositionWriter(collected, {}, reuse),
 });
 
 const openMetrics = (version: string): ExpositionFormat =>
   Object.freeze({
     name: 'openmetrics',
     contentType: `application/openmetrics-text; version=${version}; charset=utf-8`,
-    writer: (collected: ResourceMetrics, reuse: Buffer | undefined) => new OpenMetricsWriter(collected, reuse),
+    writer: (collected: ResourceMetrics, reuse: Buffer | undefined) =>
+      new OpenMetricsWriter(collected, reuse),
   });
 
 export const OPENMETRICS_FORMAT = openMetrics('1.0.0');
@@ -48,7 +50,8 @@ export const PROTOBUF_FORMAT: ExpositionFormat = Object.freeze({
 function formatOf(type: string, params: Map<string, string>): ExpositionFormat | undefined {
   switch (type) {
     case 'application/vnd.google.protobuf':
-      return params.get('proto') === 'io.prometheus.client.MetricFamily' && params.get('encoding') === 'delimited'
+      return params.get('proto') === 'io.prometheus.client.MetricFamily' &&
+        params.get('encoding') === 'delimited'
         ? PROTOBUF_FORMAT
         : undefined;
     case 'application/openmetrics-text': {
@@ -88,7 +91,10 @@ export function negotiate(accept: string | string[] | undefined): ExpositionForm
       const eq = parts[i].indexOf('=');
       if (eq < 0) continue;
       const key = parts[i].slice(0, eq).trim().toLowerCase();
-      const value = parts[i].slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const value = parts[i]
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       if (key === 'q') q = Number(value);
       else params.set(key, value);
     }

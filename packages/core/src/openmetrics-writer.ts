@@ -34,7 +34,8 @@ function metadataOf(family: Family): { name: string; unit: string } {
   const name = family.kind === 'counter' ? family.name.slice(0, -'_total'.length) : family.name;
   const descriptor = family.metrics[0].descriptor;
   const bare = prometheusName(descriptor.name, '', family.kind);
-  const unit = name.length > bare.length + 1 && name.startsWith(bare + '_') ? name.slice(bare.length + 1) : '';
+  const unit =
+    name.length > bare.length + 1 && name.startsWith(bare + '_') ? name.slice(bare.length + 1) : '';
   return { name, unit };
 }
 

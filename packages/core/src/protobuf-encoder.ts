@@ -77,7 +77,8 @@ export class ProtoEncoder {
     this.pos += guess;
     const written = this.buf.write(s, this.pos, 'utf8');
     const needed = varintSize(written);
-    if (needed !== guess) this.buf.copyWithin(lengthAt + needed, lengthAt + guess, lengthAt + guess + written);
+    if (needed !== guess)
+      this.buf.copyWithin(lengthAt + needed, lengthAt + guess, lengthAt + guess + written);
     this.pos = lengthAt;
     this.varint(written);
     this.pos += written;

@@ -59,7 +59,7 @@ export function renderLabels(attributes: Attributes): string {
   return out;
 }
 
-export function leLabels(boundaries: readonly number[]): string[] {
+function leLabels(boundaries: readonly number[]): string[] {
   let out = leStrings.get(boundaries);
   if (out === undefined) {
     out = boundaries.map((b) => 'le="' + formatValue(b) + '"');
@@ -147,7 +147,11 @@ function writeScalar(name: string, p: DataPoint<number>, out: ByteWriter): void 
   out.newline();
 }
 
-export function histogramHeads(name: string, attributes: Attributes, boundaries: readonly number[]): Buffer[] {
+export function histogramHeads(
+  name: string,
+  attributes: Attributes,
+  boundaries: readonly number[],
+): Buffer[] {
   let byName = headBytes.get(attributes);
   if (byName === undefined) {
     byName = new Map();
@@ -188,9 +192,6 @@ function writeHistogram(name: string, p: DataPoint<Histogram>, out: ByteWriter):
 
 /** Size of the last exposition, to size the next one's buffer. */
 let lastSize = 64 * 1024;
-
-/** Size of the last exposition written, in bytes (other formats size their first buffer from it). */
-export const lastExpositionSize = (): number => lastSize;
 
 /** Families in the order of first appearance, from the collected scopes. */
 export function familiesOf(resourceMetrics: ResourceMetrics): Family[] {

@@ -1,2 +1,3 @@
 export * from './scrape.js';
 export * from './http.js';
+export * from './tracing.js';
