@@ -127,6 +127,16 @@ function writeNative(enc: ProtoEncoder, n: ExponentialSnapshot): void {
   }
 }
 
+/** Index of the most recent exemplar (-1: none). */
+function newest(exemplars: (Exemplar | undefined)[]): number {
+  let at = -1;
+  for (let i = 0; i < exemplars.length; i++) {
+    const e = exemplars[i];
+    if (e !== undefined && (at < 0 || e.timestamp >= (exemplars[at] as Exemplar).timestamp)) at = i;
+  }
+  return at;
+}
+
 function writeHistogram(enc: ProtoEncoder, h: HistogramPoint): void {
   enc.fork(7);
   enc.uint(1, h.count);
@@ -134,17 +144,26 @@ function writeHistogram(enc: ProtoEncoder, h: HistogramPoint): void {
   const counts = h.buckets.counts;
   const bounds = h.buckets.boundaries;
   const exemplars = h.exemplars;
+  // Prometheus 2.40-2.4x takes one exemplar per native histogram and scrape, the first bucket's: with native buckets,
+  // only the newest goes on its bucket (the others would hide it), all of them in the native `exemplars` field
+  const only = h.native !== undefined && exemplars !== undefined ? newest(exemplars) : -1;
   let cumulative = 0;
   for (let b = 0; b < counts.length; b++) {
     cumulative += counts[b];
     enc.fork(3);
     enc.uint(1, cumulative);
     enc.double(2, b < bounds.length ? bounds[b] : Infinity);
-    const e = exemplars === undefined ? undefined : exemplars[b];
+    const e = exemplars === undefined || (only >= 0 && b !== only) ? undefined : exemplars[b];
     if (e !== undefined) writeExemplar(enc, 3, e);
     enc.join();
   }
-  if (h.native !== undefined) writeNative(enc, h.native);
+  if (h.native !== undefined) {
+    writeNative(enc, h.native);
+    if (exemplars !== undefined) {
+      const byTime = exemplars.filter((e) => e !== undefined).sort((a, b) => a.timestamp - b.timestamp);
+      for (const e of byTime) writeExemplar(enc, 16, e);
+    }
+  }
   enc.join();
 }
 
