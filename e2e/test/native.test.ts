@@ -7,10 +7,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { configure, setRoute, withMetrics } from '@meterline/core';
+import { nativeRecordingNames } from '@meterline/rules';
 import { registerTestTracing, traceHeaders, withServerSpan, type TestTracing } from '@meterline/testing';
 import { INSTALL_HINT, missingBinaries, startStack } from '../../scripts/stack.mjs';
 
+const require = createRequire(import.meta.url);
+const NATIVE_RULES = require.resolve('@meterline/rules/rules/meterline.native.rules.yml');
 const JOB = 'native-demo';
 const REQUESTS = 150;
 const CONCURRENCY = 10;
@@ -130,7 +134,11 @@ beforeAll(async () => {
     evaluationInterval: '1s',
   };
   [native, openMetrics] = await Promise.all([
-    startStack({ ...common, prometheusFlags: ['--enable-feature=native-histograms,exemplar-storage'] }),
+    startStack({
+      ...common,
+      ruleFiles: [NATIVE_RULES],
+      prometheusFlags: ['--enable-feature=native-histograms,exemplar-storage'],
+    }),
     startStack({ ...common, prometheusFlags: ['--enable-feature=exemplar-storage'] }),
   ]);
   const ready = Date.now();
@@ -197,6 +205,13 @@ describe('native histograms and exemplars under real Prometheus', () => {
     expect(Math.abs(p95 - exact)).toBeLessThanOrEqual(hi - lo + slack);
     // the native buckets are finer than the classic ones around the p95 (0.1-0.25 s and 0.25-0.5 s there)
     expect(hi / lo).toBeLessThan(1.1);
+    // the shipped native recording rule (5m window) says the same
+    const rule = nativeRecordingNames().routeP95;
+    const recorded = await until(rule, 15_000, async () => {
+      const [r] = await query(native!, `${rule}{job="${JOB}", http_route="/work"}`);
+      return r === undefined ? undefined : Number(r.value![1]);
+    });
+    expect(Math.abs(recorded - exact)).toBeLessThanOrEqual(hi - lo + slack);
     // the classic series of the same histogram, scraped as OpenMetrics by the other server, agree on the count
     const [classic] = await query(
       openMetrics!,

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderFiles } from './render.js';
+import { renderFiles, renderNativeFiles } from './render.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules.js';
 
 const d = DEFAULT_RULE_OPTIONS;
@@ -18,6 +18,7 @@ Options:
   --min-rate <req/s>         least traffic on a route for its error and latency alerts (default ${d.minRate})
   --batch-max-age <duration> alert when a batch job's last success is older (default ${d.batchMaxAge})
   --error-matchers <m>       label matchers selecting errors (default '${d.errorMatchers}')
+  --native-histograms        also write recording rules over native histograms, and the native latency panel
   --out <dir>                directory to write into (default .)
   -h, --help                 show this help
 `;
@@ -46,6 +47,7 @@ export function main(argv: string[], out: { log(s: string): void; error(s: strin
         'min-rate': { type: 'string' },
         'batch-max-age': { type: 'string' },
         'error-matchers': { type: 'string' },
+        'native-histograms': { type: 'boolean' },
         out: { type: 'string', default: '.' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -70,6 +72,7 @@ export function main(argv: string[], out: { log(s: string): void; error(s: strin
       errorMatchers: values['error-matchers'],
     };
     const files = renderFiles(options);
+    if (values['native-histograms'] === true) Object.assign(files, renderNativeFiles(options));
     const dir = resolve(values.out ?? '.');
     mkdirSync(dir, { recursive: true });
     for (const [name, text] of Object.entries(files)) {
