@@ -220,6 +220,22 @@ describe('native histograms and exemplars under real Prometheus', () => {
     expect(Number(classic.value![1])).toBeGreaterThan(0);
   });
 
+  it('Prometheus before 2.45 keeps the native series only; classic-only histograms stay classic', async () => {
+    const info = (await (await fetch(`${native!.urls.prometheus}/api/v1/status/buildinfo`)).json()) as {
+      data: { version: string };
+    };
+    const [major, minor] = info.data.version.split('.').map(Number);
+    timings.prometheusMinor = minor;
+    // the connection-duration histogram has no native buckets: its classic series are stored as before
+    expect(
+      await query(native!, `network_server_connection_duration_seconds_count{job="${JOB}"}`),
+    ).not.toEqual([]);
+    if (major === 2 && minor < 45) {
+      // no `scrape_classic_histograms` yet: a histogram with native buckets is stored as its native series only
+      expect(await query(native!, `http_server_request_duration_seconds_count{job="${JOB}"}`)).toEqual([]);
+    }
+  });
+
   it('query_exemplars returns the trace ids of the requests made inside spans (protobuf scrape)', async () => {
     let last: string[] = [];
     const found = await until('exemplars in the native-histogram server', 20_000, async () => {
