@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'meterline-pack-'));
-const packages = ['core', 'jobs', 'express', 'fastify', 'koa'].filter((p) => existsSync(join(root, 'packages', p, 'dist')));
+const packages = ['core', 'jobs', 'cli', 'express', 'fastify', 'koa'].filter((p) => existsSync(join(root, 'packages', p, 'dist')));
 const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 try {
@@ -57,6 +57,19 @@ try {
       const line = text.split('\\n').find((l) => l.startsWith('batch_job_items_processed_total{') && l.includes('job="pack-check"'));
       if (!line || !line.endsWith(' 3')) { console.error(text); throw new Error('no items for the job'); }
       console.log('ok'); })().catch((e) => { console.error(e); process.exit(1); });`;
+  // the CLI's bin from its tarball: `meterline top --once` over a plain Node server with known traffic
+  apps.cli = (imp) => `${imp('{ createServer }', 'node:http')}${imp('{ execFile }', 'node:child_process')}${imp('{ setRoute, withMetrics }', '@meterline/core')}
+      const server = createServer(withMetrics((req, res) => { setRoute(req, '/items/:id'); res.end('ok'); }));
+      server.listen(0, '127.0.0.1', () => {
+        const base = 'http://127.0.0.1:' + server.address().port;
+        const traffic = setInterval(() => fetch(base + '/items/1').then((r) => r.text()).catch(() => undefined), 20);
+        execFile('node_modules/.bin/meterline', ['top', '--once', '-i', '1', '--no-color', base], (err, stdout) => {
+          clearInterval(traffic);
+          server.closeAllConnections(); server.close();
+          if (err || !/GET\\s+\\/items\\/:id/.test(stdout)) { console.error(err, stdout); process.exit(1); }
+          console.log('ok');
+        });
+      });`;
   const esmImport = (name, from) => `import ${name} from '${from}';\n`;
   const cjsImport = (name, from) =>
     name.startsWith('{') ? `const ${name} = require('${from}');\n` : `const ${name} = require('${from}').default ?? require('${from}');\n`;

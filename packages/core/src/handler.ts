@@ -8,6 +8,7 @@ import { DEFAULTS, HANDLER_OPTION_KEYS, SERVER_OPTION_KEYS } from './options.js'
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
 import { negotiate, TEXT_FORMAT, type StepWriter } from './negotiation.js';
+import { selfMetricsOf, type ScrapeResult } from './self-metrics.js';
 import { OutputBuffers } from './serializer.js';
 import * as validate from './validate.js';
 import type {
@@ -140,10 +141,16 @@ export function sendInSlices(
   next();
 }
 
+/** Collection did not finish within the handler's timeoutMs (counted as `result="timeout"`). */
+class CollectionTimeout extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`metrics collection took longer than ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new CollectionTimeout(`metrics collection took longer than ${ms} ms`)),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -186,20 +193,26 @@ export function createMetricsHandler(
   let inFlight = 0;
   const buffers = new OutputBuffers();
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rt: Meterline,
+    started: number,
+  ): Promise<void> {
     if (auth !== undefined && !(await authorised(auth, req))) {
       plain(res, 401, 'Unauthorized', {
         'WWW-Authenticate': auth.basic !== undefined ? 'Basic realm="metrics"' : 'Bearer',
       });
+      countScrape(rt, 'unauthorized', started);
       return;
     }
     if (inFlight >= maxConcurrent) {
       plain(res, 503, 'Too many concurrent scrapes', { 'Retry-After': '1' });
+      countScrape(rt, 'overload', started);
       return;
     }
     inFlight++;
     try {
-      const rt = runtime ?? getMeterline();
       let text: Buffer;
       let backing: Buffer | undefined;
       // the format the scraper asks for (Accept): 0.0.4 text, OpenMetrics or protobuf
@@ -207,7 +220,10 @@ export function createMetricsHandler(
       if (typeof rt.collect === 'function') {
         const collected = await withTimeout(rt.collect(timeoutMs), timeoutMs);
         const written = await writeInSteps(format.writer(collected, buffers.take()), res, buffers);
-        if (written === undefined) return; // the scraper went away
+        if (written === undefined) {
+          countScrape(rt, 'aborted', started); // the scraper went away
+          return;
+        }
         ({ bytes: text, backing } = written);
       } else {
         // a runtime of another version of core, without collect(), still answers through scrape()
@@ -232,6 +248,8 @@ export function createMetricsHandler(
       }
       headers['Content-Length'] = body.length;
       res.writeHead(200, headers);
+      // counted when the response is done: the whole body handed to the socket, or the scraper gone first
+      res.once('close', () => countScrape(rt, res.writableFinished ? 'ok' : 'aborted', started));
       if (req.method === 'HEAD' || backing === undefined) {
         if (backing !== undefined) buffers.give(backing);
         res.end(req.method === 'HEAD' ? undefined : body);
@@ -249,11 +267,26 @@ export function createMetricsHandler(
       plain(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
       return;
     }
-    serve(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    let rt: Meterline | undefined;
+    try {
+      rt = runtime ?? getMeterline();
+    } catch (err) {
       reportOnce('serving /metrics', err);
       plain(res, 500, 'metrics collection failed');
+      return;
+    }
+    serve(req, res, rt, started).catch((err: unknown) => {
+      reportOnce('serving /metrics', err);
+      plain(res, 500, 'metrics collection failed');
+      countScrape(rt, err instanceof CollectionTimeout ? 'timeout' : 'error', started);
     });
   };
+}
+
+/** Count one scrape in the runtime's self-metrics (a runtime of another core version has none). */
+function countScrape(rt: Meterline, result: ScrapeResult, started: number): void {
+  selfMetricsOf(rt)?.scraped(result, (performance.now() - started) / 1000);
 }
 
 /** Serve the shared handler on its own port (127.0.0.1 unless told otherwise). */

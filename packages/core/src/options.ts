@@ -15,6 +15,7 @@ import type {
 
 export const DEFAULTS = Object.freeze({
   registerGlobal: true,
+  selfMetrics: true,
   durationBuckets: DEFAULT_DURATION_BUCKETS,
   requestSizeBuckets: DEFAULT_SIZE_BUCKETS,
   responseSizeBuckets: DEFAULT_SIZE_BUCKETS,
@@ -47,6 +48,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   maxRoutes: true,
   maxErrorTypes: true,
   onError: true,
+  selfMetrics: true,
   nativeHistograms: true,
 });
 

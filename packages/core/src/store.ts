@@ -12,6 +12,7 @@ import {
   ATTR_STATUS,
 } from './constants.js';
 import { METHOD_NAMES, PROTOCOLS, SCHEMES } from './http-metrics.js';
+import { SelfMetrics } from './self-metrics.js';
 import { hrTimeFromMs, PortGroup, Series, type NativeSettings, type RouteKey } from './series.js';
 
 export interface StoreOptions {
@@ -21,6 +22,8 @@ export interface StoreOptions {
   connectionDurationBuckets: readonly number[];
   maxRoutes: number;
   maxErrorTypes: number;
+  /** Export meterline's own metrics with the HTTP ones (default true). */
+  selfMetrics?: boolean;
   /** keep native histograms beside the classic request histograms (default: none) */
   native?: NativeSettings;
 }
@@ -37,6 +40,8 @@ export class HttpStore implements MetricProducer {
   readonly connectionDurationBuckets: readonly number[];
   readonly native: NativeSettings | undefined;
   readonly overflows = new OverflowCounts();
+  /** meterline's metrics about itself (scrapes, collections, faults, pushes), exported with the HTTP ones. */
+  readonly self: SelfMetrics;
   readonly routes: RouteCap;
   private readonly errorTypes: ErrorTypeCap;
   readonly noRoute: RouteKey;
@@ -57,6 +62,7 @@ export class HttpStore implements MetricProducer {
     this.requestSizeBuckets = options.requestSizeBuckets;
     this.responseSizeBuckets = options.responseSizeBuckets;
     this.connectionDurationBuckets = options.connectionDurationBuckets;
+    this.self = new SelfMetrics(options.selfMetrics ?? true);
     this.native = options.native;
     this.routes = new RouteCap(options.maxRoutes);
     this.errorTypes = new ErrorTypeCap(options.maxErrorTypes, this.overflows);

@@ -38,6 +38,12 @@ export interface MeterlineOptions {
   /** Receives internal faults, once each (default: the OpenTelemetry diag logger and one process warning). */
   onError?: ErrorHook;
   /**
+   * Export meterline's own metrics: `meterline_scrapes_total{result}`, scrape and collection duration,
+   * `meterline_internal_faults_total{component}`, push attempts and failures (default `true`). Counted per scrape,
+   * collection or push, never per request.
+   */
+  selfMetrics?: boolean;
+  /**
    * Keep Prometheus native histograms (OpenTelemetry exponential histograms) beside the classic buckets of
    * `http.server.request.duration` and the body-size histograms, served when the scraper asks for the protobuf format
    * (Prometheus with `--enable-feature=native-histograms`). `true`: start at scale 8 and keep at most 160 buckets,

@@ -17,3 +17,4 @@ export {
 export { dashboard, dashboardQueries, type Dashboard, type DashboardPanel, type DashboardTarget } from './dashboard.js';
 export { renderFiles, renderNativeFiles, RULES_FILE, ALERTS_FILE, DASHBOARD_FILE, NATIVE_RULES_FILE } from './render.js';
 export { NATIVE_RECORDING_GROUP, nativeQuantile, nativeRecordingNames, nativeRecordingRules } from './native.js';
+export { reloadPrometheus, reloadPrometheusByPid, type ReloadResult } from './reload.js';
