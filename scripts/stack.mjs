@@ -97,6 +97,7 @@ function tail(file, lines = 20) {
  * - groupBy: Alertmanager grouping labels (default ['alertname', 'job', 'http_route'])
  * - ports: { prometheus, alertmanager, pushgateway } preferred ports (a busy one is replaced by a free one)
  * - keepDir: leave the temp dir (configs, data, logs) on stop
+ * - prometheusFlags: extra Prometheus arguments, e.g. ['--enable-feature=native-histograms,exemplar-storage']
  * Returns { dir, urls, ports, processes, reload(), stop() }; reload() makes Prometheus read its config and the rule
  * files again (after you rewrote them), see reloadPrometheus. Throws (after stopping what it started) when one does not
  * become ready, with the tail of its log.
@@ -116,6 +117,7 @@ export async function startStack(options = {}) {
     groupBy = ['alertname', 'job', 'http_route'],
     ports: preferred = {},
     keepDir = false,
+    prometheusFlags = [],
   } = options;
   const dir = mkdtempSync(join(tmpdir(), 'meterline-stack-'));
   const ports = {
@@ -178,6 +180,7 @@ export async function startStack(options = {}) {
       `--storage.tsdb.path=${join(dir, 'prometheus')}`,
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       '--web.enable-lifecycle',
+      ...prometheusFlags,
     ]);
     await ready('pushgateway', pgw);
     await ready('alertmanager', am);

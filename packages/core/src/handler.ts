@@ -4,12 +4,12 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { PROMETHEUS_CONTENT_TYPE } from './constants.js';
 import { DEFAULTS, HANDLER_OPTION_KEYS, SERVER_OPTION_KEYS } from './options.js';
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
+import { negotiate, TEXT_FORMAT, type StepWriter } from './negotiation.js';
 import { selfMetricsOf, type ScrapeResult } from './self-metrics.js';
-import { ExpositionWriter, OutputBuffers } from './serializer.js';
+import { OutputBuffers } from './serializer.js';
 import * as validate from './validate.js';
 import type {
   MetricsAuth,
@@ -95,7 +95,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * buffer back) if the response is destroyed meanwhile.
  */
 export async function writeInSteps(
-  writer: ExpositionWriter,
+  writer: StepWriter,
   res: ServerResponse,
   buffers: OutputBuffers,
   stepMs = WRITE_STEP_MS,
@@ -215,9 +215,11 @@ export function createMetricsHandler(
     try {
       let text: Buffer;
       let backing: Buffer | undefined;
+      // the format the scraper asks for (Accept): 0.0.4 text, OpenMetrics or protobuf
+      let format = negotiate(req.headers.accept);
       if (typeof rt.collect === 'function') {
         const collected = await withTimeout(rt.collect(timeoutMs), timeoutMs);
-        const written = await writeInSteps(new ExpositionWriter(collected, {}, buffers.take()), res, buffers);
+        const written = await writeInSteps(format.writer(collected, buffers.take()), res, buffers);
         if (written === undefined) {
           countScrape(rt, 'aborted', started); // the scraper went away
           return;
@@ -226,12 +228,13 @@ export function createMetricsHandler(
       } else {
         // a runtime of another version of core, without collect(), still answers through scrape()
         text = Buffer.from(await withTimeout(rt.scrape(timeoutMs), timeoutMs), 'utf8');
+        format = TEXT_FORMAT;
       }
       const accept = req.headers['accept-encoding'];
       const headers: Record<string, string | number> = {
-        'Content-Type': PROMETHEUS_CONTENT_TYPE,
+        'Content-Type': format.contentType,
         'Cache-Control': 'no-store',
-        Vary: 'Accept-Encoding',
+        Vary: 'Accept, Accept-Encoding',
       };
       let body: Buffer;
       if (useGzip && typeof accept === 'string' && /\bgzip\b/i.test(accept)) {

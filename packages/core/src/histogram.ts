@@ -1,4 +1,15 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { BucketExemplars, type Exemplar } from './exemplars.js';
+import type { ExponentialHistogram, ExponentialSnapshot } from './exponential-histogram.js';
+
+/** A histogram point as core collects it: the classic buckets, plus native buckets and exemplars when there are. */
+export interface HistogramPoint extends Histogram {
+  /** the native (exponential) buckets of the same observations (the `nativeHistograms` option) */
+  native?: ExponentialSnapshot;
+  /** the latest exemplar of each classic bucket, by bucket index */
+  exemplars?: (Exemplar | undefined)[];
+}
 
 /**
  * A fixed-bucket histogram aggregated in place: one array increment per observation, no allocation.
@@ -13,6 +24,9 @@ export class FixedHistogram {
   count = 0;
   min = Infinity;
   max = -Infinity;
+  /** the same observations in native buckets, when the `nativeHistograms` option is on */
+  native: ExponentialHistogram | undefined = undefined;
+  exemplars: BucketExemplars | undefined = undefined;
 
   constructor(readonly boundaries: readonly number[]) {
     const counts: number[] = [];
@@ -20,7 +34,8 @@ export class FixedHistogram {
     this.counts = counts;
   }
 
-  record(value: number): void {
+  /** Count one observation; returns its bucket's index. */
+  record(value: number): number {
     const b = this.boundaries;
     const n = b.length;
     let i = 0;
@@ -30,16 +45,27 @@ export class FixedHistogram {
     this.count++;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
+    if (this.native !== undefined) this.native.record(value);
+    return i;
+  }
+
+  /** Keep `span` as the exemplar of bucket `bucket` (the one `record` returned for `value`). */
+  exemplar(bucket: number, value: number, span: SpanContext): void {
+    if (this.exemplars === undefined) this.exemplars = new BucketExemplars(this.counts.length);
+    this.exemplars.offer(bucket, value, span);
   }
 
   /** Snapshot in the shape the SDK's readers and exporters expect. */
-  toPoint(): Histogram {
-    return {
+  toPoint(): HistogramPoint {
+    const point: HistogramPoint = {
       buckets: { boundaries: this.boundaries as number[], counts: this.counts.slice() },
       sum: this.sum,
       count: this.count,
       min: this.count > 0 ? this.min : undefined,
       max: this.count > 0 ? this.max : undefined,
     };
+    if (this.native !== undefined) point.native = this.native.snapshot();
+    if (this.exemplars !== undefined) point.exemplars = this.exemplars.snapshot();
+    return point;
   }
 }

@@ -30,6 +30,7 @@ export const DEFAULTS = Object.freeze({
   maxAttributeValues: 100,
   port: 9464,
   host: '127.0.0.1',
+  nativeHistograms: false,
 });
 
 const keys = <T>(names: Record<keyof T, true>): readonly (keyof T & string)[] =>
@@ -49,6 +50,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   onError: true,
   selfMetrics: true,
   otlp: true,
+  nativeHistograms: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

@@ -12,6 +12,7 @@ import { kState, type RequestState, type WithState } from './request-state.js';
 import { reserveRequests } from './reservation.js';
 import { isTracked, trackSocket } from './sockets.js';
 import type { HttpStore } from './store.js';
+import { activeSampledSpan } from './trace-context.js';
 
 /**
  * The request lifecycle on Node's IncomingMessage/ServerResponse, for every framework: counts each request exactly
@@ -51,6 +52,7 @@ export class RequestRecorder {
         (req as WithState)[kState] = state;
       }
       markStarted(res, state);
+      state.span = activeSampledSpan();
       const slot = state.method * 2 + state.scheme;
       this.store.active[slot]++;
       this.store.activeSeen[slot] = 1;
@@ -97,7 +99,8 @@ export class RequestRecorder {
     const guard = owner === undefined ? undefined : owner.attributeGuard;
     const extra = guard === undefined ? undefined : guard.evaluate(res);
     const series = store.series(route, state.method, state.scheme, state.protocol, code, errorType, extra);
-    series.duration.record(duration);
+    const bucket = series.duration.record(duration);
+    if (state.span !== undefined) series.duration.exemplar(bucket, duration, state.span);
     series.requestSize.record(state.requestBytes);
     series.responseSize.record(state.responseBytes);
   }

@@ -1,3 +1,4 @@
+import type { SpanContext } from '@opentelemetry/api';
 import type { Socket } from 'node:net';
 import type { AdapterCore } from './adapter.js';
 import type { RequestRecorder } from './recorder.js';
@@ -36,6 +37,8 @@ export class RequestState<S = unknown> {
   scratch: S | undefined = undefined;
   /** the request's URL as the server handed it over (read while `req` still had Node's map) */
   url: string | undefined = undefined;
+  /** the sampled span active when the request started (only with a tracer provider): the exemplar's trace */
+  span: SpanContext | undefined = undefined;
   constructor(
     public recorder: RequestRecorder,
     public start: number,

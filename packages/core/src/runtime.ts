@@ -14,6 +14,7 @@ import { ClusterWorkerLink } from './cluster.js';
 import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
 import { otlpReader, validateOtlp } from './otlp.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
+import { nativeSettings } from './native-options.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook } from './report.js';
@@ -102,6 +103,7 @@ export class Meterline {
       maxRoutes: options.maxRoutes ?? DEFAULTS.maxRoutes,
       maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
       selfMetrics: options.selfMetrics ?? DEFAULTS.selfMetrics,
+      native: nativeSettings(where, options.nativeHistograms ?? DEFAULTS.nativeHistograms),
     });
     this.recorder = new RequestRecorder(this.store);
     if (options.reader !== undefined && options.meterProvider !== undefined) {

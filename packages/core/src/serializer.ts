@@ -12,7 +12,7 @@ import { reportOnce } from './report.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
-interface Family {
+export interface Family {
   name: string;
   kind: Kind;
   help: string;
@@ -87,7 +87,7 @@ function kindOf(metric: MetricData): Kind | undefined {
  * set (`name_bucket{labels,le="x"} `), integers written digit by digit, so a histogram bucket line allocates
  * nothing. Only non-integer values (sums, fractional gauges) go through a string.
  */
-class ByteWriter {
+export class ByteWriter {
   buf: Buffer;
   pos = 0;
   constructor(size: number, reuse?: Buffer) {
@@ -147,7 +147,11 @@ function writeScalar(name: string, p: DataPoint<number>, out: ByteWriter): void 
   out.newline();
 }
 
-function histogramHeads(name: string, attributes: Attributes, boundaries: readonly number[]): Buffer[] {
+export function histogramHeads(
+  name: string,
+  attributes: Attributes,
+  boundaries: readonly number[],
+): Buffer[] {
   let byName = headBytes.get(attributes);
   if (byName === undefined) {
     byName = new Map();
@@ -190,7 +194,7 @@ function writeHistogram(name: string, p: DataPoint<Histogram>, out: ByteWriter):
 let lastSize = 64 * 1024;
 
 /** Families in the order of first appearance, from the collected scopes. */
-function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
+export function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
   const families = new Map<string, Family>();
   const order: Family[] = [];
   for (const scope of resourceMetrics.scopeMetrics) {

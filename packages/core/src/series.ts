@@ -1,7 +1,14 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { Socket } from 'node:net';
 import { ATTR_IO_DIRECTION, ATTR_SERVER_PORT, ATTR_TRANSPORT } from './constants.js';
+import { ExponentialHistogram } from './exponential-histogram.js';
 import { FixedHistogram } from './histogram.js';
+
+/** Scale and bucket cap of the native histograms kept beside the classic ones (the `nativeHistograms` option). */
+export interface NativeSettings {
+  scale: number;
+  maxBuckets: number;
+}
 
 export function hrTimeFromMs(ms: number): HrTime {
   const s = Math.floor(ms / 1000);
@@ -20,11 +27,18 @@ export class Series {
       durationBuckets: readonly number[];
       requestSizeBuckets: readonly number[];
       responseSizeBuckets: readonly number[];
+      native?: NativeSettings;
     },
   ) {
     this.duration = new FixedHistogram(buckets.durationBuckets);
     this.requestSize = new FixedHistogram(buckets.requestSizeBuckets);
     this.responseSize = new FixedHistogram(buckets.responseSizeBuckets);
+    const native = buckets.native;
+    if (native !== undefined) {
+      this.duration.native = new ExponentialHistogram(native.scale, native.maxBuckets);
+      this.requestSize.native = new ExponentialHistogram(native.scale, native.maxBuckets);
+      this.responseSize.native = new ExponentialHistogram(native.scale, native.maxBuckets);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import {
 } from './constants.js';
 import { METHOD_NAMES, PROTOCOLS, SCHEMES } from './http-metrics.js';
 import { SelfMetrics } from './self-metrics.js';
-import { hrTimeFromMs, PortGroup, Series, type RouteKey } from './series.js';
+import { hrTimeFromMs, PortGroup, Series, type NativeSettings, type RouteKey } from './series.js';
 
 export interface StoreOptions {
   durationBuckets: readonly number[];
@@ -24,6 +24,8 @@ export interface StoreOptions {
   maxErrorTypes: number;
   /** Export meterline's own metrics with the HTTP ones (default true). */
   selfMetrics?: boolean;
+  /** keep native histograms beside the classic request histograms (default: none) */
+  native?: NativeSettings;
 }
 
 /**
@@ -36,6 +38,7 @@ export class HttpStore implements MetricProducer {
   readonly requestSizeBuckets: readonly number[];
   readonly responseSizeBuckets: readonly number[];
   readonly connectionDurationBuckets: readonly number[];
+  readonly native: NativeSettings | undefined;
   readonly overflows = new OverflowCounts();
   /** meterline's metrics about itself (scrapes, collections, faults, pushes), exported with the HTTP ones. */
   readonly self: SelfMetrics;
@@ -60,6 +63,7 @@ export class HttpStore implements MetricProducer {
     this.responseSizeBuckets = options.responseSizeBuckets;
     this.connectionDurationBuckets = options.connectionDurationBuckets;
     this.self = new SelfMetrics(options.selfMetrics ?? true);
+    this.native = options.native;
     this.routes = new RouteCap(options.maxRoutes);
     this.errorTypes = new ErrorTypeCap(options.maxErrorTypes, this.overflows);
     this.noRoute = this.routes.noRoute;

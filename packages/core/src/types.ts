@@ -50,6 +50,13 @@ export interface MeterlineOptions {
    * sdk-metrics (0.2xx for 2.x, 0.30x for 3.x). Only with meterline's own MeterProvider.
    */
   otlp?: string | OtlpOptions;
+  /**
+   * Keep Prometheus native histograms (OpenTelemetry exponential histograms) beside the classic buckets of
+   * `http.server.request.duration` and the body-size histograms, served when the scraper asks for the protobuf format
+   * (Prometheus with `--enable-feature=native-histograms`). `true`: start at scale 8 and keep at most 160 buckets,
+   * halving the resolution whenever more would be needed; or give `{ scale, maxBuckets }` (default `false`: none).
+   */
+  nativeHistograms?: boolean | NativeHistogramOptions;
 }
 
 /** Options of the OTLP push beside Prometheus. Data is sent with cumulative temporality. */
@@ -64,6 +71,14 @@ export interface OtlpOptions {
   timeoutMs?: number;
   /** `'http/json'` (default, `@opentelemetry/exporter-metrics-otlp-http`) or `'http/protobuf'` (`-proto`). */
   protocol?: 'http/json' | 'http/protobuf';
+}
+
+/** Resolution of the native histograms (the `nativeHistograms` option). */
+export interface NativeHistogramOptions {
+  /** Starting scale (Prometheus schema), -4 to 8: buckets grow by 2^(2^-scale) (default 8). */
+  scale?: number;
+  /** Most buckets per histogram; past it the scale goes down by one, merging pairs of buckets (default 160). */
+  maxBuckets?: number;
 }
 
 /** Who may scrape. Unauthorised scrapes get 401 and no metric data. */

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { reloadPrometheus, reloadPrometheusByPid } from './reload.js';
-import { renderFiles } from './render.js';
+import { renderFiles, renderNativeFiles } from './render.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules.js';
 
 const d = DEFAULT_RULE_OPTIONS;
@@ -19,6 +19,7 @@ Options:
   --min-rate <req/s>         least traffic on a route for its error and latency alerts (default ${d.minRate})
   --batch-max-age <duration> alert when a batch job's last success is older (default ${d.batchMaxAge})
   --error-matchers <m>       label matchers selecting errors (default '${d.errorMatchers}')
+  --native-histograms        also write recording rules over native histograms, and the native latency panel
   --out <dir>                directory to write into (default .)
   --reload <url>             then make the Prometheus at <url> load them: POST <url>/-/reload
                              (Prometheus runs with --web.enable-lifecycle)
@@ -53,6 +54,7 @@ export async function main(
         'min-rate': { type: 'string' },
         'batch-max-age': { type: 'string' },
         'error-matchers': { type: 'string' },
+        'native-histograms': { type: 'boolean' },
         out: { type: 'string', default: '.' },
         reload: { type: 'string' },
         'reload-pid': { type: 'string' },
@@ -79,6 +81,7 @@ export async function main(
       errorMatchers: values['error-matchers'],
     };
     const files = renderFiles(options);
+    if (values['native-histograms'] === true) Object.assign(files, renderNativeFiles(options));
     const dir = resolve(values.out ?? '.');
     mkdirSync(dir, { recursive: true });
     const pid = num(values['reload-pid'], '--reload-pid');

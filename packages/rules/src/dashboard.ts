@@ -34,8 +34,9 @@ const DS = { type: 'prometheus' as const, uid: '${datasource}' };
  * The Grafana dashboard: per-route request rate, error ratio, p50/p95/p99, status codes, in-flight requests, body
  * sizes, network bytes and connections, with job / instance / route template variables. Queries read the raw
  * metrics (not the recording rules), so the dashboard works on any Prometheus that scrapes meterline.
+ * `variants.nativeHistograms`: add the latency panel over native histograms beside the classic one.
  */
-export function dashboard(options: RuleOptions = {}): Dashboard {
+export function dashboard(options: RuleOptions = {}, variants: { nativeHistograms?: boolean } = {}): Dashboard {
   const o = resolveRuleOptions(options);
   const R = o.routeLabel;
   const sel = `job=~"$job", instance=~"$instance", ${R}=~"$route"`;
@@ -95,6 +96,15 @@ export function dashboard(options: RuleOptions = {}): Dashboard {
     [quantile(0.95, D, R, sel), `p95 ${routeLegend}`],
     [quantile(0.99, D, R, sel), `p99 ${routeLegend}`],
   ]);
+  if (variants.nativeHistograms === true) {
+    // the same quantiles over the native histogram: one series per route, no le buckets
+    const native = (q: number) => `histogram_quantile(${q}, sum by (${R}) (rate(${D}{${sel}}[${ri}])))`;
+    panel('Latency p50 / p95 / p99 by route (native histograms)', 's', 'Request duration quantiles from the native histogram (needs --enable-feature=native-histograms).', [
+      [native(0.5), `p50 ${routeLegend}`],
+      [native(0.95), `p95 ${routeLegend}`],
+      [native(0.99), `p99 ${routeLegend}`],
+    ]);
+  }
   panel('Responses by status code', 'reqps', 'Requests per second per HTTP status code.', [
     [`sum by (http_response_status_code) (rate(${D}_count{${sel}}[${ri}]))`, '{{http_response_status_code}}'],
   ]);

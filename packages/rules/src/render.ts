@@ -1,10 +1,13 @@
 import { stringify } from 'yaml';
 import { dashboard } from './dashboard.js';
+import { nativeRecordingRules } from './native.js';
 import { alertRules, recordingRules, resolveRuleOptions, type RuleOptions } from './rules.js';
 
 export const RULES_FILE = 'meterline.rules.yml';
 export const ALERTS_FILE = 'meterline.alerts.yml';
 export const DASHBOARD_FILE = 'meterline.json';
+/** Recording rules over native histograms (the core `nativeHistograms` option): load it beside the others. */
+export const NATIVE_RULES_FILE = 'meterline.native.rules.yml';
 
 function header(o: ReturnType<typeof resolveRuleOptions>): string {
   return (
@@ -23,5 +26,17 @@ export function renderFiles(options: RuleOptions = {}): Record<string, string> {
     [RULES_FILE]: header(o) + stringify(recordingRules(o), YAML_OPTIONS),
     [ALERTS_FILE]: header(o) + stringify(alertRules(o), YAML_OPTIONS),
     [DASHBOARD_FILE]: JSON.stringify(dashboard(o), null, 2) + '\n',
+  };
+}
+
+/**
+ * The files for services with native histograms: the native recording rules, and the dashboard with the native
+ * latency panel beside the classic one (replaces the plain dashboard).
+ */
+export function renderNativeFiles(options: RuleOptions = {}): Record<string, string> {
+  const o = resolveRuleOptions(options);
+  return {
+    [NATIVE_RULES_FILE]: header(o) + stringify(nativeRecordingRules(o), YAML_OPTIONS),
+    [DASHBOARD_FILE]: JSON.stringify(dashboard(o, { nativeHistograms: true }), null, 2) + '\n',
   };
 }

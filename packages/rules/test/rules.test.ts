@@ -11,6 +11,11 @@ import {
   alertRules,
   dashboard,
   dashboardQueries,
+  nativeQuantile,
+  recordingNames,
+  renderNativeFiles,
+  nativeRecordingNames,
+  nativeRecordingRules,
   durationSeconds,
   recordingRules,
   renderFiles,
@@ -233,5 +238,60 @@ describe('CLI', () => {
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--error-ratio');
+  });
+});
+
+describe('native-histogram variants', () => {
+  it('the shipped native rules file is what the generator makes, and promtool accepts it', () => {
+    expect(readFileSync(join(pkg, 'rules', 'meterline.native.rules.yml'), 'utf8')).toBe(renderNativeFiles()['meterline.native.rules.yml']);
+    const r = promtool('check', 'rules', join(pkg, 'rules', 'meterline.native.rules.yml'));
+    expect(r.out).toContain('SUCCESS: 4 rules found');
+    expect(r.code).toBe(0);
+  });
+
+  it('read the one native series: quantiles with no le, request rate through histogram_count', () => {
+    const rules = nativeRecordingRules().groups[0].rules;
+    const names = nativeRecordingNames();
+    expect(rules.map((r) => r.record)).toEqual([names.routeRate, names.routeP50, names.routeP95, names.routeP99]);
+    for (const r of rules) {
+      expect(r.record).toMatch(NAME_RE);
+      expect(r.expr).not.toMatch(/_bucket|\ble\b|_count\[/);
+    }
+    expect(rules.find((r) => r.record === names.routeP95)!.expr).toBe(
+      'histogram_quantile(0.95, sum by (job, http_route) (rate(http_server_request_duration_seconds[5m])))',
+    );
+    // no name is shared with the classic rules
+    const classic = new Set(Object.values(recordingNames()));
+    for (const n of Object.values(names)) expect(classic.has(n)).toBe(false);
+    // options apply as to the classic rules
+    expect(nativeQuantile(0.99, { window: '1m', routeLabel: 'route' })).toBe(
+      'histogram_quantile(0.99, sum by (job, route) (rate(http_server_request_duration_seconds[1m])))',
+    );
+  });
+
+  it('the CLI writes them with --native-histograms, with the options given', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'meterline-native-cli-'));
+    try {
+      expect(await main(['--native-histograms', '--window', '1m', '--out', out], { log: () => {}, error: () => {} })).toBe(0);
+      expect(readdirSync(out).sort()).toEqual(['meterline.alerts.yml', 'meterline.json', 'meterline.native.rules.yml', 'meterline.rules.yml']);
+      expect(readFileSync(join(out, 'meterline.native.rules.yml'), 'utf8')).toContain('native_p95_rate1m');
+      expect(readFileSync(join(out, 'meterline.json'), 'utf8')).toContain('(native histograms)');
+      const r = promtool('check', 'rules', join(out, 'meterline.native.rules.yml'));
+      expect(r.code, r.out).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('the dashboard shows the native latency panel beside the classic one only when asked', () => {
+    const title = 'Latency p50 / p95 / p99 by route (native histograms)';
+    expect(dashboardQueries(dashboard()).some((q) => q.panel === title)).toBe(false);
+    const native = dashboardQueries(dashboard({}, { nativeHistograms: true })).filter((q) => q.panel === title);
+    expect(native.map((q) => q.expr)).toEqual(
+      [0.5, 0.95, 0.99].map(
+        (q) =>
+          `histogram_quantile(${q}, sum by (http_route) (rate(http_server_request_duration_seconds{job=~"$job", instance=~"$instance", http_route=~"$route"}[$__rate_interval])))`,
+      ),
+    );
   });
 });
