@@ -207,6 +207,13 @@ export function createMetricsHandler(
         const written = await writeInSteps(new ExpositionWriter(collected, {}, buffers.take()), res, buffers);
         if (written === undefined) return; // the scraper went away
         ({ bytes: text, backing } = written);
+        // the app's own prom-client registries (the `registries` option), after meterline's metrics
+        const foreign = typeof rt.foreignScrape === 'function' ? await rt.foreignScrape(collected) : '';
+        if (foreign !== '') {
+          text = Buffer.concat([text, Buffer.from(foreign, 'utf8')]);
+          buffers.give(backing);
+          backing = undefined;
+        }
       } else {
         // a runtime of another version of core, without collect(), still answers through scrape()
         text = Buffer.from(await withTimeout(rt.scrape(timeoutMs), timeoutMs), 'utf8');

@@ -46,6 +46,10 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   maxRoutes: true,
   maxErrorTypes: true,
   onError: true,
+  naming: true,
+  classicLabels: true,
+  registries: true,
+  timeToFirstByte: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

@@ -7,13 +7,16 @@ import {
   type MetricReader,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { classicNaming } from './classic-names.js';
+import { checkRegistries, exposedNames, foreignExposition } from './foreign-registries.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
+import { coexistenceViews, withoutDuplicateServerDuration } from './otel-coexistence.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook } from './report.js';
 import { serialize, serializeToBuffer } from './serializer.js';
 import { HttpStore } from './store.js';
-import type { MeterlineOptions } from './types.js';
+import type { MeterlineOptions, PrometheusRegistry } from './types.js';
 import {
   checkBoolean,
   checkBuckets,
@@ -37,6 +40,8 @@ export class Meterline {
   readonly meterProvider: MeterProvider;
   readonly reader: MetricReader;
   readonly options: Readonly<MeterlineOptions>;
+  /** prom-client registries served on the same /metrics (the `registries` option) */
+  readonly registries: readonly PrometheusRegistry[] | undefined;
   private readonly producerAttached: boolean;
 
   constructor(options: MeterlineOptions = {}) {
@@ -64,6 +69,21 @@ export class Meterline {
         'expected an OpenTelemetry MetricReader (e.g. a PeriodicExportingMetricReader)',
       );
     }
+    checkBoolean(where, 'timeToFirstByte', options.timeToFirstByte);
+    if (options.naming !== undefined && options.naming !== 'otel' && options.naming !== 'classic') {
+      fail(where, 'naming', options.naming, "expected 'otel' or 'classic'");
+    }
+    checkObject(where, 'classicLabels', options.classicLabels);
+    if (options.classicLabels !== undefined && options.naming !== 'classic') {
+      fail(where, 'classicLabels', options.classicLabels, "applies to naming: 'classic' only");
+    }
+    const classic =
+      options.naming === 'classic'
+        ? classicNaming(options.classicLabels, (why) =>
+            fail(where, 'classicLabels', options.classicLabels, why),
+          )
+        : undefined;
+    this.registries = checkRegistries(where, options.registries, classic !== undefined);
     this.options = options;
     if (options.onError !== undefined) setErrorHook(options.onError);
     this.store = new HttpStore({
@@ -79,6 +99,8 @@ export class Meterline {
         DEFAULTS.connectionDurationBuckets,
       maxRoutes: options.maxRoutes ?? DEFAULTS.maxRoutes,
       maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
+      timeToFirstByte: options.timeToFirstByte === true,
+      classic,
     });
     this.recorder = new RequestRecorder(this.store);
     if (options.reader !== undefined && options.meterProvider !== undefined) {
@@ -93,7 +115,7 @@ export class Meterline {
         serviceName === undefined
           ? defaultResource()
           : defaultResource().merge(resourceFromAttributes({ 'service.name': serviceName }));
-      this.meterProvider = new MeterProvider({ resource, readers: [exporter] });
+      this.meterProvider = new MeterProvider({ resource, readers: [exporter], views: coexistenceViews() });
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
@@ -105,23 +127,38 @@ export class Meterline {
   async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
     const result = await this.reader.collect({ timeoutMillis });
     for (const err of result.errors) reportOnce('metric collection', err);
+    // @opentelemetry/instrumentation-http on a provider that is not ours (ours has a View for it)
+    const collected = withoutDuplicateServerDuration(result.resourceMetrics);
     if (!this.producerAttached) {
       return {
-        resource: result.resourceMetrics.resource,
-        scopeMetrics: [...result.resourceMetrics.scopeMetrics, this.store.collectScope()],
+        resource: collected.resource,
+        scopeMetrics: [...collected.scopeMetrics, this.store.collectScope()],
       };
     }
-    return result.resourceMetrics;
+    return collected;
+  }
+
+  /**
+   * The exposition of the `registries` option's registries, to follow meterline's own (`collected`); families whose
+   * names meterline writes are left out. Empty without registries.
+   */
+  async foreignScrape(collected: ResourceMetrics): Promise<string> {
+    if (this.registries === undefined || this.registries.length === 0) return '';
+    return foreignExposition(this.registries, exposedNames(collected));
   }
 
   /** The Prometheus text exposition (0.0.4) of everything collected. */
   async scrape(timeoutMillis?: number): Promise<string> {
-    return serialize(await this.collect(timeoutMillis));
+    const collected = await this.collect(timeoutMillis);
+    return serialize(collected) + (await this.foreignScrape(collected));
   }
 
   /** The same exposition as `scrape()`, as the UTF-8 bytes the shared handler sends. */
   async scrapeBuffer(timeoutMillis?: number): Promise<Buffer> {
-    return serializeToBuffer(await this.collect(timeoutMillis));
+    const collected = await this.collect(timeoutMillis);
+    const own = serializeToBuffer(collected);
+    const foreign = await this.foreignScrape(collected);
+    return foreign === '' ? own : Buffer.concat([own, Buffer.from(foreign, 'utf8')]);
   }
 
   async shutdown(): Promise<void> {

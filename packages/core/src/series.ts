@@ -13,6 +13,8 @@ export class Series {
   readonly duration: FixedHistogram;
   readonly requestSize: FixedHistogram;
   readonly responseSize: FixedHistogram;
+  /** only with the `timeToFirstByte` option */
+  readonly timeToFirstByte: FixedHistogram | undefined;
   readonly startTime: HrTime = hrTimeFromMs(Date.now());
   constructor(
     readonly attributes: Attributes,
@@ -20,9 +22,12 @@ export class Series {
       durationBuckets: readonly number[];
       requestSizeBuckets: readonly number[];
       responseSizeBuckets: readonly number[];
+      timeToFirstByte?: boolean;
     },
   ) {
     this.duration = new FixedHistogram(buckets.durationBuckets);
+    this.timeToFirstByte =
+      buckets.timeToFirstByte === true ? new FixedHistogram(buckets.durationBuckets) : undefined;
     this.requestSize = new FixedHistogram(buckets.requestSizeBuckets);
     this.responseSize = new FixedHistogram(buckets.responseSizeBuckets);
   }
