@@ -47,12 +47,12 @@ function readGuide(file: string): { classic: string; otel: string; rows: Row[] }
 function scoped(query: string, job: string): string {
   // grouping labels (`by (http_route)`) are not selectors: set aside while rewriting
   const groups: string[] = [];
-  const masked = query.replace(/\b(by|without) \(([^)]*)\)/g, (m) => `\u0000${groups.push(m) - 1}\u0000`);
+  const masked = query.replace(/\b(by|without) \(([^)]*)\)/g, (m) => `@@${groups.push(m) - 1}@@`);
   return masked
     .replace(/\b((?:http|process|user)_[a-zA-Z0-9_]+)(\{([^}]*)\})?/g, (_m, name: string, _b, inner) =>
       inner === undefined || inner === '' ? `${name}{job="${job}"}` : `${name}{job="${job}",${inner}}`,
     )
-    .replace(/\u0000(\d+)\u0000/g, (_m, i: string) => groups[Number(i)]);
+    .replace(/@@(\d+)@@/g, (_m, i: string) => groups[Number(i)]);
 }
 
 /** The interpolated quantile of observations that all fall in the bucket holding `value`. */
