@@ -45,7 +45,7 @@ export function exposedNames(collected: ResourceMetrics): Set<string> {
 }
 
 /** The names meterline's own HTTP metrics are served under, known before anything is recorded. */
-function reservedNames(classic: boolean): Set<string> {
+export function reservedNames(classic: boolean): Set<string> {
   const names = new Set<string>(['target_info']);
   const histograms = [HTTP_METRICS.duration, HTTP_METRICS.requestSize, HTTP_METRICS.responseSize];
   histograms.push(HTTP_METRICS.connectionDuration, HTTP_METRICS.timeToFirstByte);

@@ -8,7 +8,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { classicNaming } from './classic-names.js';
-import { checkRegistries, exposedNames, foreignExposition } from './foreign-registries.js';
+import { checkRegistries, exposedNames, foreignExposition, reservedNames } from './foreign-registries.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { coexistenceViews, withoutDuplicateServerDuration } from './otel-coexistence.js';
 import { PullReader } from './pull-reader.js';
@@ -144,7 +144,10 @@ export class Meterline {
    */
   async foreignScrape(collected: ResourceMetrics): Promise<string> {
     if (this.registries === undefined || this.registries.length === 0) return '';
-    return foreignExposition(this.registries, exposedNames(collected));
+    // meterline's own names are taken even before their first sample: a family does not come and go
+    const taken = exposedNames(collected);
+    for (const name of reservedNames(this.store.classic !== undefined)) taken.add(name);
+    return foreignExposition(this.registries, taken);
   }
 
   /** The Prometheus text exposition (0.0.4) of everything collected. */

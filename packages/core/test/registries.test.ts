@@ -164,3 +164,13 @@ it('takes a registry that only has getMetricsAsJSON()', async () => {
   expect(s.types.get('json_latency_seconds')).toBe('histogram');
   expect(promtoolCheck(text).output).not.toMatch(/error/i);
 });
+
+it("keeps meterline's names taken before their first sample (a clashing family does not come and go)", async () => {
+  const reg = new promClient.Registry();
+  configure({ naming: 'classic', registries: [reg], onError: () => undefined });
+  const base = await start();
+  new promClient.Gauge({ name: 'http_requests_in_flight', help: 'Clash.', registers: [reg] }).set(7);
+  // no request yet: meterline serves no in-flight series, and the registry's gauge is still not served
+  const { text } = await scrape(`${base}/metrics`);
+  expect(text).not.toContain('Clash.');
+});
