@@ -32,12 +32,16 @@ function readGuide(file: string): { classic: string; otel: string; rows: Row[] }
   const table = text.slice(text.indexOf('## Queries'));
   const rows: Row[] = [];
   for (const line of table.split('\n')) {
-    if (!line.startsWith('| ') || line.startsWith('| Panel') || line.startsWith('| ---')) continue;
-    const cells = line.slice(2, -2).split(' | ');
-    const query = (cell: string): string | undefined => /^`(.*)`$/.exec(cell.trim())?.[1];
+    if (!line.startsWith('| ') || /^\| Panel |^\| -/.test(line)) continue;
+    // cells padded by the formatter; no query in these tables holds a `|`
+    const cells = line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
+    const query = (cell: string): string | undefined => /^`(.*)`$/.exec(cell)?.[1];
     const before = query(cells[1]);
-    const classicQuery = cells[2].trim() === 'unchanged' ? before : query(cells[2]);
-    const otelQuery = cells[3].trim() === 'unchanged' ? classicQuery : query(cells[3]);
+    const classicQuery = cells[2] === 'unchanged' ? before : query(cells[2]);
+    const otelQuery = cells[3] === 'unchanged' ? classicQuery : query(cells[3]);
     rows.push({ panel: cells[0], before, classic: classicQuery, otel: otelQuery });
   }
   return { classic, otel, rows };
