@@ -3,7 +3,7 @@
 // where to look. When Prometheus, Alertmanager and the Pushgateway are installed (Debian's packages), also start
 // them on 127.0.0.1 with @meterline/rules loaded, state in a temp dir. Ctrl-C stops everything (by PID).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ const apps = [
 const children = [];
 let stack;
 let receiver;
+let rulesWatcher;
 let stopping = false;
 
 function start(cmd, args, env, label) {
@@ -35,6 +36,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   await Promise.all(children.map((c) => stopProcess(c, 3000)));
+  rulesWatcher?.close();
   if (stack) await stack.stop();
   receiver?.close();
   process.exit(0);
@@ -95,6 +97,19 @@ if (missing.length === 0) {
   } catch (err) {
     console.error(`Prometheus stack did not start: ${err.message}`);
   }
+  if (stack) {
+    // rules regenerated while the demo runs (npm run generate -w @meterline/rules) are loaded at once
+    let pending;
+    rulesWatcher = watch(rulesDir, () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        stack.reload().then(
+          () => console.log('rules changed: Prometheus reloaded them'),
+          (err) => console.error(err.message),
+        );
+      }, 300);
+    });
+  }
 }
 
 // the batch job of apps/batch-demo pushes to the Pushgateway: now and every minute
@@ -125,6 +140,7 @@ if (stack) {
   console.log(`\n  Prometheus    ${p}   (targets: ${p}/targets, alerts: ${p}/alerts, rules: ${p}/rules)`);
   console.log(`  Alertmanager  ${stack.urls.alertmanager}   (notifications are printed here)`);
   console.log(`  Pushgateway   ${stack.urls.pushgateway}   (scraped with honor_labels; the batch-demo job pushes every minute)`);
+  console.log(`  rules from ${rulesDir}: reloaded when they change (POST ${p}/-/reload)`);
   console.log(`  state in ${stack.dir} (removed on exit)`);
   console.log('\nRED per route (recording rules from @meterline/rules; rate5m needs a few minutes to settle):');
   const queries = [

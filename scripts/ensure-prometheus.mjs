@@ -9,6 +9,7 @@ const needed = {
   '/usr/bin/prometheus': 'prometheus',
   '/usr/bin/prometheus-alertmanager': 'prometheus-alertmanager',
   '/usr/bin/prometheus-pushgateway': 'prometheus-pushgateway',
+  '/usr/bin/prometheus-node-exporter': 'prometheus-node-exporter',
 };
 const missing = [...new Set(Object.entries(needed).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);

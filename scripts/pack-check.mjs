@@ -62,7 +62,7 @@ try {
       const server = createServer(withMetrics((req, res) => { setRoute(req, '/items/:id'); res.end('ok'); }));
       server.listen(0, '127.0.0.1', () => {
         const base = 'http://127.0.0.1:' + server.address().port;
-        const traffic = setInterval(() => fetch(base + '/items/1').then((r) => r.text()), 20);
+        const traffic = setInterval(() => fetch(base + '/items/1').then((r) => r.text()).catch(() => undefined), 20);
         execFile('node_modules/.bin/meterline', ['top', '--once', '-i', '1', '--no-color', base], (err, stdout) => {
           clearInterval(traffic);
           server.closeAllConnections(); server.close();

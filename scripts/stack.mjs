@@ -97,7 +97,8 @@ function tail(file, lines = 20) {
  * - groupBy: Alertmanager grouping labels (default ['alertname', 'job', 'http_route'])
  * - ports: { prometheus, alertmanager, pushgateway } preferred ports (a busy one is replaced by a free one)
  * - keepDir: leave the temp dir (configs, data, logs) on stop
- * Returns { dir, urls, ports, processes, stop() }. Throws (after stopping what it started) when one does not
+ * Returns { dir, urls, ports, processes, reload(), stop() }; reload() makes Prometheus read its config and the rule
+ * files again (after you rewrote them), see reloadPrometheus. Throws (after stopping what it started) when one does not
  * become ready, with the tail of its log.
  */
 export async function startStack(options = {}) {
@@ -185,7 +186,18 @@ export async function startStack(options = {}) {
     await stop();
     throw err;
   }
-  return { dir, urls, ports, processes, stop };
+  return { dir, urls, ports, processes, reload: () => reloadPrometheus(urls.prometheus), stop };
+}
+
+/**
+ * Make a running Prometheus load its configuration and rule files again: POST /-/reload, which needs
+ * --web.enable-lifecycle (the stack starts it so) and answers 500 if the new files do not load. Without the
+ * lifecycle API, `kill -HUP <pid>` does the same without an answer.
+ */
+export async function reloadPrometheus(prometheusUrl) {
+  const res = await fetch(`${prometheusUrl}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  const body = (await res.text()).trim();
+  if (!res.ok) throw new Error(`Prometheus reload at ${prometheusUrl} failed: ${res.status} ${body}`);
 }
 
 /** A Prometheus graph page link for `expr` (table and graph, last `range`). */

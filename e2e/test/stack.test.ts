@@ -2,7 +2,7 @@
 // the shipped @meterline/rules, Alertmanager sending to a webhook in this test, and a Pushgateway. A known load is
 // driven; everything is asserted through PromQL on Prometheus' HTTP API.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -409,5 +409,33 @@ describe('the demo apps under real Prometheus', () => {
       return ['MeterlineHighLatencyFast', 'MeterlineTargetDownFast', 'MeterlineBatchJobStaleFast'].every((x) => names.has(x)) ? true : undefined;
     });
     timings.loadStartToAllWebhooksMs = Date.now() - loadStart;
+  });
+
+  it("meterline's self-metrics reach Prometheus and its own alerts stay quiet on healthy apps", async () => {
+    const scrapes = await until('meterline_scrapes_total of every app', 15_000, async () => {
+      const rows = await query('meterline_scrapes_total{result="ok"} > 0');
+      return APP_NAMES.every((j) => rows.some((r) => r.metric.job === j)) ? rows : undefined;
+    });
+    expect(scrapes.length).toBeGreaterThanOrEqual(APP_NAMES.length);
+    const faults = await query('sum by (job) (meterline_internal_faults_total)');
+    expect(Object.fromEntries(faults.filter((r) => APP_NAMES.includes(r.metric.job)).map((r) => [r.metric.job, Number(r.value[1])]))).toEqual(
+      Object.fromEntries(APP_NAMES.map((j) => [j, 0])),
+    );
+    const res = await fetch(`${stack!.urls.prometheus}/api/v1/alerts`);
+    const alerts = ((await res.json()) as { data: { alerts: Array<{ labels: Record<string, string> }> } }).data.alerts;
+    expect(alerts.filter((a) => a.labels.alertname === 'MeterlineInternalFaultsFast')).toEqual([]);
+  });
+
+  it('stack.reload() makes Prometheus load rewritten rule files', async () => {
+    const fastFile = join(rulesDir!, 'fast-alerts.yml');
+    const current = JSON.parse(readFileSync(fastFile, 'utf8')) as { groups: Array<{ name: string; rules: unknown[] }> };
+    current.groups.push({ name: 'meterline-e2e-reload', rules: [{ record: 'e2e:reload_marker:value', expr: 'vector(42)' }] });
+    writeFileSync(fastFile, JSON.stringify(current, null, 2));
+    await stack!.reload();
+    const marker = await until('the recording rule added by the reload', 15_000, async () => {
+      const rows = await query('e2e:reload_marker:value');
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(Number(marker[0].value[1])).toBe(42);
   });
 });

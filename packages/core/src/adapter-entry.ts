@@ -9,3 +9,5 @@ export type { CommonOptions } from './types.js';
 export { errorTypeOf } from './error-type.js';
 // option validation with the same messages as core's own (for meterline packages built on core)
 export * from './validate.js';
+// meterline's self-metrics, for meterline packages that count into them (pushes from @meterline/jobs)
+export { selfMetricsOf, type SelfMetrics } from './self-metrics.js';

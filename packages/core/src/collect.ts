@@ -113,6 +113,7 @@ export function collectScope(store: HttpStore): ScopeMetrics {
       true,
     ),
   );
+  metrics.push(...store.self.metricData(endTime));
   return { scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics };
 }
 

@@ -8,6 +8,7 @@ import { PROMETHEUS_CONTENT_TYPE } from './constants.js';
 import { DEFAULTS, HANDLER_OPTION_KEYS, SERVER_OPTION_KEYS } from './options.js';
 import { reportOnce } from './report.js';
 import { getMeterline, type Meterline } from './runtime.js';
+import { selfMetricsOf, type ScrapeResult } from './self-metrics.js';
 import { ExpositionWriter, OutputBuffers } from './serializer.js';
 import * as validate from './validate.js';
 import type {
@@ -140,10 +141,16 @@ export function sendInSlices(
   next();
 }
 
+/** Collection did not finish within the handler's timeoutMs (counted as `result="timeout"`). */
+class CollectionTimeout extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`metrics collection took longer than ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new CollectionTimeout(`metrics collection took longer than ${ms} ms`)),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -186,26 +193,35 @@ export function createMetricsHandler(
   let inFlight = 0;
   const buffers = new OutputBuffers();
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rt: Meterline,
+    started: number,
+  ): Promise<void> {
     if (auth !== undefined && !(await authorised(auth, req))) {
       plain(res, 401, 'Unauthorized', {
         'WWW-Authenticate': auth.basic !== undefined ? 'Basic realm="metrics"' : 'Bearer',
       });
+      countScrape(rt, 'unauthorized', started);
       return;
     }
     if (inFlight >= maxConcurrent) {
       plain(res, 503, 'Too many concurrent scrapes', { 'Retry-After': '1' });
+      countScrape(rt, 'overload', started);
       return;
     }
     inFlight++;
     try {
-      const rt = runtime ?? getMeterline();
       let text: Buffer;
       let backing: Buffer | undefined;
       if (typeof rt.collect === 'function') {
         const collected = await withTimeout(rt.collect(timeoutMs), timeoutMs);
         const written = await writeInSteps(new ExpositionWriter(collected, {}, buffers.take()), res, buffers);
-        if (written === undefined) return; // the scraper went away
+        if (written === undefined) {
+          countScrape(rt, 'aborted', started); // the scraper went away
+          return;
+        }
         ({ bytes: text, backing } = written);
         // the app's own prom-client registries (the `registries` option), after meterline's metrics
         const foreign = typeof rt.foreignScrape === 'function' ? await rt.foreignScrape(collected) : '';
@@ -236,6 +252,8 @@ export function createMetricsHandler(
       }
       headers['Content-Length'] = body.length;
       res.writeHead(200, headers);
+      // counted when the response is done: the whole body handed to the socket, or the scraper gone first
+      res.once('close', () => countScrape(rt, res.writableFinished ? 'ok' : 'aborted', started));
       if (req.method === 'HEAD' || backing === undefined) {
         if (backing !== undefined) buffers.give(backing);
         res.end(req.method === 'HEAD' ? undefined : body);
@@ -253,11 +271,26 @@ export function createMetricsHandler(
       plain(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
       return;
     }
-    serve(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    let rt: Meterline | undefined;
+    try {
+      rt = runtime ?? getMeterline();
+    } catch (err) {
       reportOnce('serving /metrics', err);
       plain(res, 500, 'metrics collection failed');
+      return;
+    }
+    serve(req, res, rt, started).catch((err: unknown) => {
+      reportOnce('serving /metrics', err);
+      plain(res, 500, 'metrics collection failed');
+      countScrape(rt, err instanceof CollectionTimeout ? 'timeout' : 'error', started);
     });
   };
+}
+
+/** Count one scrape in the runtime's self-metrics (a runtime of another core version has none). */
+function countScrape(rt: Meterline, result: ScrapeResult, started: number): void {
+  selfMetricsOf(rt)?.scraped(result, (performance.now() - started) / 1000);
 }
 
 /** Serve the shared handler on its own port (127.0.0.1 unless told otherwise). */

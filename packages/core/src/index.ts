@@ -17,3 +17,5 @@ export {
 } from './http-metrics.js';
 export { ROUTE_OVERFLOW, ERROR_ABORTED, PROMETHEUS_CONTENT_TYPE } from './constants.js';
 export type * from './types.js';
+export { SELF_METRICS, SCRAPE_RESULTS, SELF_DURATION_BUCKETS, type ScrapeResult } from './self-metrics.js';
+export { FAULT_COMPONENTS, type FaultComponent } from './faults.js';

@@ -15,6 +15,7 @@ import type {
 
 export const DEFAULTS = Object.freeze({
   registerGlobal: true,
+  selfMetrics: true,
   durationBuckets: DEFAULT_DURATION_BUCKETS,
   requestSizeBuckets: DEFAULT_SIZE_BUCKETS,
   responseSizeBuckets: DEFAULT_SIZE_BUCKETS,
@@ -50,6 +51,7 @@ export const RUNTIME_OPTION_KEYS = keys<MeterlineOptions>({
   classicLabels: true,
   registries: true,
   timeToFirstByte: true,
+  selfMetrics: true,
 });
 
 export const HANDLER_OPTION_KEYS = keys<MetricsHandlerOptions>({

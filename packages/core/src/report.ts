@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 
+import { countFault } from './faults.js';
 import type { ErrorHook } from './types.js';
 
 let hook: ErrorHook | undefined;
@@ -15,9 +16,15 @@ export function setErrorHook(fn: ErrorHook | undefined): void {
 
 /**
  * Report an internal fault once per `where`. Metrics code must never break a request: callers swallow the
- * error and hand it here, which reports the first occurrence and drops the repeats.
+ * error and hand it here, which reports the first occurrence and drops the repeats. Every occurrence, repeats
+ * included, is counted in `meterline_internal_faults_total{component}`.
  */
 export function reportOnce(where: string, error: unknown): void {
+  try {
+    countFault(where);
+  } catch {
+    // counting must not stop the report
+  }
   if (reported.has(where)) return;
   reported.add(where);
   try {

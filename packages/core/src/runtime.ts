@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { metrics } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -50,6 +51,7 @@ export class Meterline {
     checkKnown(where, options, RUNTIME_OPTION_KEYS);
     checkString(where, 'serviceName', options.serviceName);
     checkBoolean(where, 'registerGlobal', options.registerGlobal);
+    checkBoolean(where, 'selfMetrics', options.selfMetrics);
     checkFunction(where, 'onError', options.onError);
     checkInteger(where, 'maxRoutes', options.maxRoutes, 1, 1_000_000);
     checkInteger(where, 'maxErrorTypes', options.maxErrorTypes, 1, 10_000);
@@ -101,6 +103,7 @@ export class Meterline {
       maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
       timeToFirstByte: options.timeToFirstByte === true,
       classic,
+      selfMetrics: options.selfMetrics ?? DEFAULTS.selfMetrics,
     });
     this.recorder = new RequestRecorder(this.store);
     if (options.reader !== undefined && options.meterProvider !== undefined) {
@@ -109,7 +112,9 @@ export class Meterline {
       const producers = (options.reader as unknown as { _metricProducers?: unknown[] })._metricProducers;
       this.producerAttached = Array.isArray(producers) && producers.includes(meterlineProducer);
     } else {
-      const exporter = new PullReader({ metricProducers: [meterlineProducer] });
+      // this runtime's own store (and self-metrics), also when it is not the process-wide runtime
+      const store = this.store;
+      const exporter = new PullReader({ metricProducers: [{ collect: () => store.collect() }] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
       const resource =
         serviceName === undefined
@@ -125,7 +130,9 @@ export class Meterline {
 
   /** Collect everything: the SDK's instruments (yours included) and meterline's HTTP aggregates. */
   async collect(timeoutMillis = 10_000): Promise<ResourceMetrics> {
+    const started = performance.now();
     const result = await this.reader.collect({ timeoutMillis });
+    this.store.self.collected((performance.now() - started) / 1000);
     for (const err of result.errors) reportOnce('metric collection', err);
     // @opentelemetry/instrumentation-http on a provider that is not ours (ours has a View for it)
     const collected = withoutDuplicateServerDuration(result.resourceMetrics);

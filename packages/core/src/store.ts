@@ -13,6 +13,7 @@ import {
   ATTR_STATUS,
 } from './constants.js';
 import { METHOD_NAMES, PROTOCOLS, SCHEMES } from './http-metrics.js';
+import { SelfMetrics } from './self-metrics.js';
 import { hrTimeFromMs, PortGroup, Series, type RouteKey } from './series.js';
 
 export interface StoreOptions {
@@ -26,6 +27,8 @@ export interface StoreOptions {
   timeToFirstByte?: boolean;
   /** serve the request metrics under classic names (`naming: 'classic'`) */
   classic?: ClassicNaming;
+  /** Export meterline's own metrics with the HTTP ones (default true). */
+  selfMetrics?: boolean;
 }
 
 /**
@@ -39,6 +42,8 @@ export class HttpStore implements MetricProducer {
   readonly responseSizeBuckets: readonly number[];
   readonly connectionDurationBuckets: readonly number[];
   readonly overflows = new OverflowCounts();
+  /** meterline's metrics about itself (scrapes, collections, faults, pushes), exported with the HTTP ones. */
+  readonly self: SelfMetrics;
   readonly routes: RouteCap;
   private readonly errorTypes: ErrorTypeCap;
   readonly noRoute: RouteKey;
@@ -65,6 +70,7 @@ export class HttpStore implements MetricProducer {
     this.connectionDurationBuckets = options.connectionDurationBuckets;
     this.timeToFirstByte = options.timeToFirstByte === true;
     this.classic = options.classic;
+    this.self = new SelfMetrics(options.selfMetrics ?? true);
     this.routes = new RouteCap(options.maxRoutes);
     this.errorTypes = new ErrorTypeCap(options.maxErrorTypes, this.overflows);
     this.noRoute = this.routes.noRoute;

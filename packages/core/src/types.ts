@@ -38,6 +38,12 @@ export interface MeterlineOptions {
   /** Receives internal faults, once each (default: the OpenTelemetry diag logger and one process warning). */
   onError?: ErrorHook;
   /**
+   * Export meterline's own metrics: `meterline_scrapes_total{result}`, scrape and collection duration,
+   * `meterline_internal_faults_total{component}`, push attempts and failures (default `true`). Counted per scrape,
+   * collection or push, never per request.
+   */
+  selfMetrics?: boolean;
+  /**
    * Names of the request metrics on /metrics (default `'otel'`: `http_server_request_duration_seconds` and the other
    * OpenTelemetry semantic-convention names). `'classic'`: the names prom-client-era dashboards query
    * (`http_request_duration_seconds{method,route,status_code}`, `http_requests_total`, `http_requests_in_flight`,

@@ -2,6 +2,7 @@ export {
   Pushgateway,
   PushError,
   pushMetrics,
+  countPush,
   groupingPath,
   selectMetrics,
   type PushgatewayOptions,
@@ -20,3 +21,12 @@ export {
   type WorkerContext,
   type BatchContext,
 } from './offline.js';
+export { schedulePush, ScheduledPush, type ScheduledPushOptions } from './scheduled-push.js';
+export {
+  writeTextfile,
+  scheduleTextfile,
+  ScheduledTextfile,
+  TEXTFILE_MODE,
+  type TextfileOptions,
+  type ScheduledTextfileOptions,
+} from './textfile.js';

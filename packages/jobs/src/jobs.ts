@@ -3,6 +3,7 @@ import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
   PushError,
   checkPushTarget,
+  countPush,
   selectMetrics,
   toPushgateway,
   type MetricSelection,
@@ -11,6 +12,7 @@ import {
   type PushResult,
 } from './push.js';
 import { getMeterline, serialize, type Meterline } from '@meterline/core';
+import { checkTextfilePath, previousFamilyBlock, writeFileAtomically } from './textfile.js';
 import {
   checkBoolean,
   checkFunction,
@@ -118,6 +120,14 @@ export interface RunJobOptions {
   onPush?: (result: PushResult) => void;
   /** Called when the push failed (default: a process warning). The job's own result is unaffected. */
   onPushError?: (error: PushError) => void;
+  /**
+   * Also write the job's metrics (selected like the push) to this `*.prom` file at the end of each run, for
+   * node_exporter's textfile collector: atomically, mode 0644. After a failed run the file keeps the
+   * `batch_job_last_success_timestamp_seconds` of the last successful one, also across processes (default none).
+   */
+  textfile?: string;
+  /** Called when writing `textfile` failed (default: a process warning). The job's own result is unaffected. */
+  onTextfileError?: (error: unknown) => void;
   /** The runtime whose MeterProvider records the job (default: the process-wide one). */
   runtime?: Meterline;
 }
@@ -130,6 +140,8 @@ const RUN_JOB_KEYS = [
   'strict',
   'onPush',
   'onPushError',
+  'textfile',
+  'onTextfileError',
   'runtime',
 ] as const;
 
@@ -166,6 +178,9 @@ export async function runJob<T>(
   checkBoolean(where, 'targetInfo', options.targetInfo);
   checkFunction(where, 'onPush', options.onPush);
   checkFunction(where, 'onPushError', options.onPushError);
+  checkFunction(where, 'onTextfileError', options.onTextfileError);
+  const textfile =
+    options.textfile === undefined ? undefined : checkTextfilePath(where, 'textfile', options.textfile);
   if (options.grouping !== undefined) checkPushTarget(where, { job: name, grouping: options.grouping });
   const gateway = options.pushgateway === undefined ? undefined : toPushgateway(where, options.pushgateway);
   const runtime = options.runtime ?? getMeterline();
@@ -212,6 +227,7 @@ export async function runJob<T>(
     instruments.lastCompletion.record(now, jobAttributes);
     instruments.outcome.record(0, success);
     instruments.outcome.record(1, failure);
+    if (textfile !== undefined) await writeJobTextfile(textfile, runtime, name, options, false);
     if (gateway !== undefined) {
       const pushError = await pushJob(gateway, runtime, name, options, false);
       if (pushError !== undefined) report(options, pushError);
@@ -224,6 +240,7 @@ export async function runJob<T>(
   instruments.lastSuccess.record(now, jobAttributes);
   instruments.outcome.record(1, success);
   instruments.outcome.record(0, failure);
+  if (textfile !== undefined) await writeJobTextfile(textfile, runtime, name, options, true);
   if (gateway !== undefined) {
     const pushError = await pushJob(gateway, runtime, name, options, true);
     if (pushError !== undefined) {
@@ -242,15 +259,16 @@ function report(options: RunJobOptions, error: PushError): void {
   }
 }
 
-/** Push a job's metrics; resolves to the PushError instead of throwing. */
-async function pushJob(
-  gateway: Pushgateway,
+/**
+ * The exposition of a job's run: its own `batch_job_*` series (without the last success time after a failure)
+ * and the process's other families the `metrics` option selects.
+ */
+async function jobText(
   runtime: Meterline,
   name: string,
   options: RunJobOptions,
   succeeded: boolean,
-): Promise<PushError | undefined> {
-  const target = { job: name, grouping: options.grouping };
+): Promise<string> {
   const selection = options.metrics;
   const others =
     selection === undefined
@@ -261,20 +279,59 @@ async function pushJob(
             (set: ReadonlySet<string>) => (family: string) =>
               set.has(family)
           )(new Set(selection));
+  const collected = await runtime.collect();
+  const selected = selectMetrics(
+    collected,
+    (family) => {
+      if (family === BATCH_JOB_METRICS.lastSuccess) return succeeded;
+      if (BATCH_JOB_FAMILIES.has(family)) return true;
+      return others === undefined || others(family);
+    },
+    // only this job's series of the batch_job_* families: another job of the same process has its own group
+    (family, attributes) => !BATCH_JOB_FAMILIES.has(family) || attributes.job === name,
+  );
+  return serialize(selected, { targetInfo: options.targetInfo !== false });
+}
+
+/** Write a job's run to its textfile; a failure is reported, never thrown. */
+async function writeJobTextfile(
+  path: string,
+  runtime: Meterline,
+  name: string,
+  options: RunJobOptions,
+  succeeded: boolean,
+): Promise<void> {
   try {
-    const collected = await runtime.collect();
-    const selected = selectMetrics(
-      collected,
-      (family) => {
-        if (family === BATCH_JOB_METRICS.lastSuccess) return succeeded;
-        if (BATCH_JOB_FAMILIES.has(family)) return true;
-        return others === undefined || others(family);
-      },
-      // only this job's series of the batch_job_* families: another job of the same process has its own group
-      (family, attributes) => !BATCH_JOB_FAMILIES.has(family) || attributes.job === name,
-    );
-    const text = serialize(selected, { targetInfo: options.targetInfo !== false });
-    const result = await gateway.pushText(succeeded ? 'PUT' : 'POST', target, text);
+    let text = await jobText(runtime, name, options, succeeded);
+    // a failed run keeps the last success time the file had (from this process or an earlier one)
+    if (!succeeded) text += await previousFamilyBlock(path, BATCH_JOB_METRICS.lastSuccess, 'job', name);
+    await writeFileAtomically(path, text);
+  } catch (err) {
+    try {
+      if (options.onTextfileError !== undefined) options.onTextfileError(err);
+      else
+        process.emitWarning(
+          `meterline: writing job ${name} to ${path} failed: ${err instanceof Error ? err.message : String(err)}`,
+          { code: 'METERLINE_TEXTFILE' },
+        );
+    } catch (callbackError) {
+      reportOnce('textfile onTextfileError callback', callbackError);
+    }
+  }
+}
+
+/** Push a job's metrics; resolves to the PushError instead of throwing. */
+async function pushJob(
+  gateway: Pushgateway,
+  runtime: Meterline,
+  name: string,
+  options: RunJobOptions,
+  succeeded: boolean,
+): Promise<PushError | undefined> {
+  const target = { job: name, grouping: options.grouping };
+  try {
+    const text = await jobText(runtime, name, options, succeeded);
+    const result = await countPush(runtime, () => gateway.pushText(succeeded ? 'PUT' : 'POST', target, text));
     if (options.onPush !== undefined) {
       try {
         options.onPush(result);

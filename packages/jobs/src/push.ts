@@ -8,6 +8,7 @@ import {
   checkObject,
   checkString,
   fail,
+  selfMetricsOf,
 } from '@meterline/core/adapter';
 
 /** Where the Pushgateway is and how hard to try. */
@@ -118,7 +119,7 @@ export function checkPushTarget(where: string, target: PushTarget): void {
   }
 }
 
-function checkSelection(where: string, value: unknown): void {
+export function checkSelection(where: string, value: unknown): void {
   if (value === undefined || typeof value === 'function') return;
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
     fail(where, 'metrics', value, 'expected an array of metric names or a function (name) => boolean');
@@ -199,7 +200,9 @@ export function selectMetrics(
   return { resource: resourceMetrics.resource, scopeMetrics };
 }
 
-function selectionFilter(selection: MetricSelection | undefined): ((name: string) => boolean) | undefined {
+export function selectionFilter(
+  selection: MetricSelection | undefined,
+): ((name: string) => boolean) | undefined {
   if (selection === undefined) return undefined;
   if (typeof selection === 'function') return selection;
   const names = new Set(selection);
@@ -290,11 +293,13 @@ export class Pushgateway {
     checkSelection(where, options.metrics);
     checkBoolean(where, 'targetInfo', options.targetInfo);
     const runtime = options.runtime ?? getMeterline();
-    const collected = await runtime.collect(this.timeoutMs);
-    const text = serialize(selectMetrics(collected, selectionFilter(options.metrics)), {
-      targetInfo: options.targetInfo !== false,
+    return countPush(runtime, async () => {
+      const collected = await runtime.collect(this.timeoutMs);
+      const text = serialize(selectMetrics(collected, selectionFilter(options.metrics)), {
+        targetInfo: options.targetInfo !== false,
+      });
+      return this.send(method, options, text);
     });
-    return this.send(method, options, text);
   }
 
   private async send(method: string, target: PushTarget, body: string | undefined): Promise<PushResult> {
@@ -372,6 +377,24 @@ export async function pushMetrics(
     fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
   const gateway = new Pushgateway({ url, timeoutMs, retries, backoffMs, maxBackoffMs, headers });
   return method === 'PUT' ? gateway.push(push) : gateway.pushAdd(push);
+}
+
+/**
+ * Run one push and count it in the runtime's self-metrics: `meterline_push_attempts_total`,
+ * `meterline_push_failures_total` (failed after all retries), `meterline_push_last_success_timestamp_seconds`.
+ * The push carries the counts from before it: its own outcome arrives with the next one.
+ */
+export async function countPush<T>(runtime: Meterline, push: () => Promise<T>): Promise<T> {
+  const self = selfMetricsOf(runtime);
+  self?.pushStarted();
+  let ok = false;
+  try {
+    const result = await push();
+    ok = true;
+    return result;
+  } finally {
+    self?.pushEnded(ok);
+  }
 }
 
 /** Accept a Pushgateway, its options or its URL. */

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { reloadPrometheus, reloadPrometheusByPid } from './reload.js';
 import { renderFiles } from './render.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from './rules.js';
 
@@ -19,6 +20,9 @@ Options:
   --batch-max-age <duration> alert when a batch job's last success is older (default ${d.batchMaxAge})
   --error-matchers <m>       label matchers selecting errors (default '${d.errorMatchers}')
   --out <dir>                directory to write into (default .)
+  --reload <url>             then make the Prometheus at <url> load them: POST <url>/-/reload
+                             (Prometheus runs with --web.enable-lifecycle)
+  --reload-pid <pid>         then send SIGHUP to the Prometheus process <pid> (no lifecycle API needed)
   -h, --help                 show this help
 `;
 
@@ -29,8 +33,11 @@ function num(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-/** Runs the CLI; returns the exit code. */
-export function main(argv: string[], out: { log(s: string): void; error(s: string): void } = console): number {
+/** Runs the CLI; resolves to the exit code. */
+export async function main(
+  argv: string[],
+  out: { log(s: string): void; error(s: string): void } = console,
+): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -47,6 +54,8 @@ export function main(argv: string[], out: { log(s: string): void; error(s: strin
         'batch-max-age': { type: 'string' },
         'error-matchers': { type: 'string' },
         out: { type: 'string', default: '.' },
+        reload: { type: 'string' },
+        'reload-pid': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -72,10 +81,14 @@ export function main(argv: string[], out: { log(s: string): void; error(s: strin
     const files = renderFiles(options);
     const dir = resolve(values.out ?? '.');
     mkdirSync(dir, { recursive: true });
+    const pid = num(values['reload-pid'], '--reload-pid');
+    if (values.reload !== undefined && pid !== undefined) throw new TypeError('meterline-rules: give --reload or --reload-pid, not both');
     for (const [name, text] of Object.entries(files)) {
       writeFileSync(join(dir, name), text);
       out.log(`wrote ${join(dir, name)}`);
     }
+    if (values.reload !== undefined) out.log(`reloaded Prometheus: ${(await reloadPrometheus(values.reload)).target}`);
+    if (pid !== undefined) out.log(`reloaded Prometheus: SIGHUP to ${reloadPrometheusByPid(pid).target}`);
     return 0;
   } catch (err) {
     out.error((err as Error).message);

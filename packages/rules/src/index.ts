@@ -16,3 +16,4 @@ export {
 } from './rules.js';
 export { dashboard, dashboardQueries, type Dashboard, type DashboardPanel, type DashboardTarget } from './dashboard.js';
 export { renderFiles, RULES_FILE, ALERTS_FILE, DASHBOARD_FILE } from './render.js';
+export { reloadPrometheus, reloadPrometheusByPid, type ReloadResult } from './reload.js';

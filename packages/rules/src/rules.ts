@@ -178,7 +178,8 @@ export function recordingRules(options: RuleOptions = {}): RuleFile<RecordingRul
 
 /**
  * Alert rules: per-route error ratio and p95 latency above objective, traffic stopped, scrape target down, batch
- * job not succeeded for too long. They read the recording rules, so load both files.
+ * job not succeeded for too long, meterline's own internal faults and failing pushes. They read the recording
+ * rules, so load both files.
  */
 export function alertRules(options: RuleOptions = {}): RuleFile<AlertRule> {
   const o = resolveRuleOptions(options);
@@ -235,6 +236,26 @@ export function alertRules(options: RuleOptions = {}): RuleFile<AlertRule> {
       annotations: {
         summary: 'Batch job {{ $labels.job }} has not succeeded for {{ $value | humanizeDuration }}',
         description: `The last success of batch job {{ $labels.job }}{{ with $labels.instance }} ({{ . }}){{ end }} pushed to the Pushgateway is {{ $value | humanizeDuration }} old, more than ${o.batchMaxAge}.`,
+      },
+    },
+    {
+      // faults are sporadic: any in the window is worth a look, no `for`
+      alert: 'MeterlineInternalFaults',
+      expr: `sum by (job, instance, component) (increase(meterline_internal_faults_total[${o.window}])) > 0`,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'meterline in {{ $labels.job }} swallowed faults in {{ $labels.component }}',
+        description: `meterline in {{ $labels.instance }} of job {{ $labels.job }} counted {{ $value | humanize }} internal faults in component {{ $labels.component }} over ${o.window}. Requests are unaffected, but its metrics may be incomplete; the process log has the first fault of each kind.`,
+      },
+    },
+    {
+      alert: 'MeterlinePushFailing',
+      expr: `sum by (job, instance) (increase(meterline_push_failures_total[${o.window}])) > 0`,
+      for: o.for,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: '{{ $labels.job }} fails to push to the Pushgateway',
+        description: `Pushes of {{ $labels.job }}{{ with $labels.instance }} ({{ . }}){{ end }} to the Pushgateway have been failing for ${o.for}: the gateway holds stale values until one succeeds (nothing counted is lost, the next successful push carries it).`,
       },
     },
   ];

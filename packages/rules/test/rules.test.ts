@@ -48,7 +48,7 @@ describe('shipped files', () => {
   it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', join(pkg, 'rules', 'meterline.rules.yml'), join(pkg, 'rules', 'meterline.alerts.yml'));
     expect(r.out).toContain('SUCCESS: 13 rules found');
-    expect(r.out).toContain('SUCCESS: 5 rules found');
+    expect(r.out).toContain('SUCCESS: 7 rules found');
     expect(r.code).toBe(0);
   });
 
@@ -73,9 +73,9 @@ describe('shipped files', () => {
     }
   });
 
-  it('unit tests fail when a threshold changes (they test the thresholds)', () => {
+  it('unit tests fail when a threshold changes (they test the thresholds)', async () => {
     const dir = join(tmp, 'stricter');
-    expect(main(['--error-ratio', '0.03', '--out', dir], { log() {}, error() {} })).toBe(0);
+    expect(await main(['--error-ratio', '0.03', '--out', dir], { log() {}, error() {} })).toBe(0);
     cpSync(join(pkg, 'rules', 'tests'), join(dir, 'tests'), { recursive: true });
     const r = promtool('test', 'rules', join(dir, 'tests', 'alerts.test.yml'));
     expect(r.code).not.toBe(0);
@@ -112,13 +112,18 @@ describe('alerts', () => {
   it('carry the thresholds and durations asked for', () => {
     const rules = alertRules({ errorRatio: 0.02, p95: 0.3, for: '3m', minRate: 0, batchMaxAge: '90m' }).groups[0].rules;
     const by = Object.fromEntries(rules.map((r) => [r.alert, r]));
-    expect(Object.keys(by)).toEqual(['MeterlineHighErrorRatio', 'MeterlineHighLatency', 'MeterlineTrafficStopped', 'MeterlineTargetDown', 'MeterlineBatchJobStale']);
+    expect(Object.keys(by)).toEqual(['MeterlineHighErrorRatio', 'MeterlineHighLatency', 'MeterlineTrafficStopped', 'MeterlineTargetDown', 'MeterlineBatchJobStale', 'MeterlineInternalFaults', 'MeterlinePushFailing']);
     expect(by.MeterlineHighErrorRatio.expr).toBe('job_route:http_server_request_errors_per_requests:ratio_rate5m > 0.02');
     expect(by.MeterlineHighLatency.expr).toBe('job_route:http_server_request_duration_seconds:p95_rate5m > 0.3');
     expect(by.MeterlineBatchJobStale.expr).toBe('time() - batch_job_last_success_timestamp_seconds > 5400');
     expect(by.MeterlineTargetDown.for).toBe('3m');
     expect(by.MeterlineHighErrorRatio.annotations.description).toContain('objective of 2% for 3m');
     expect(alertRules().groups[0].rules[0].expr).toContain('>= 0.1');
+    // meterline's own metrics, as core exposes them
+    expect(by.MeterlineInternalFaults.expr).toBe('sum by (job, instance, component) (increase(meterline_internal_faults_total[5m])) > 0');
+    expect(by.MeterlineInternalFaults.for).toBeUndefined();
+    expect(by.MeterlinePushFailing.expr).toBe('sum by (job, instance) (increase(meterline_push_failures_total[5m])) > 0');
+    expect(by.MeterlinePushFailing.for).toBe('3m');
   });
 });
 

@@ -95,10 +95,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Start the real Pushgateway on 127.0.0.1 with a temp persistence file; resolves once /-/ready answers 200. */
-export async function startPushgateway(): Promise<RunningPushgateway> {
+/**
+ * Start the real Pushgateway on 127.0.0.1 (on `port`, e.g. to restart one, or a free one) with a temp persistence
+ * file; resolves once /-/ready answers 200.
+ */
+export async function startPushgateway(port?: number): Promise<RunningPushgateway> {
   const dir = mkdtempSync(join(tmpdir(), 'meterline-pgw-'));
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     PUSHGATEWAY_BIN,
     [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(dir, 'pgw.data')}`],
