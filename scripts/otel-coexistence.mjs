@@ -5,26 +5,30 @@
 // scripts/otel-coexistence/check.mjs.
 //
 //   node scripts/otel-coexistence.mjs [--line 2|3] [--no-build]
-// Node binaries: NODE20 / NODE24 (default: `node` for 20, /work/tools/node24/... or `node` for 24).
+// Node binaries: NODE20 / NODE24, else the running node if it is that major, else the matrix's tools folder.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNode } from './matrix/node-tools.mjs';
 import { packTarballs } from './matrix/pack.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const only = args.includes('--line') ? args[args.indexOf('--line') + 1] : undefined;
-const node24 =
-  process.env.NODE24 ??
-  (existsSync('/work/tools/node24/node_modules/.bin/node')
-    ? '/work/tools/node24/node_modules/.bin/node'
-    : 'node');
+/** The Node binary of `major`: the one given, this one if it is that major, else the tools folder's (matrix). */
+function nodeOf(major, given) {
+  if (given) return given;
+  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
+  return ensureNode(major);
+}
+
 const LINES = [
   {
     line: '2',
-    node: process.env.NODE20 ?? 'node',
+    major: 20,
+    nodeEnv: 'NODE20',
     deps: {
       '@opentelemetry/api': '~1.9.0',
       '@opentelemetry/sdk-metrics': '2.12.0',
@@ -34,7 +38,8 @@ const LINES = [
   },
   {
     line: '3',
-    node: node24,
+    major: 24,
+    nodeEnv: 'NODE24',
     deps: {
       '@opentelemetry/api': '~1.10.0',
       '@opentelemetry/sdk-metrics': '^3.1.0',
@@ -48,7 +53,8 @@ const tarballs = packTarballs(root, join(tmpdir(), 'meterline-otel-coexistence',
   build: !args.includes('--no-build'),
 });
 let failed = false;
-for (const cell of LINES.filter((c) => only === undefined || c.line === only)) {
+for (const line of LINES.filter((c) => only === undefined || c.line === only)) {
+  const cell = { ...line, node: nodeOf(line.major, process.env[line.nodeEnv]) };
   const dir = join(tmpdir(), 'meterline-otel-coexistence', `otel${cell.line}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -62,7 +68,7 @@ for (const cell of LINES.filter((c) => only === undefined || c.line === only)) {
   copyFileSync(join(root, 'scripts', 'otel-coexistence', 'check.mjs'), join(dir, 'check.mjs'));
   const env = {
     ...process.env,
-    PATH: `${dirname(cell.node === 'node' ? process.execPath : cell.node)}:${process.env.PATH}`,
+    PATH: `${dirname(cell.node)}:${process.env.PATH}`,
   };
   try {
     execFileSync('npm', ['install', '--no-audit', '--no-fund'], {
@@ -79,6 +85,8 @@ for (const cell of LINES.filter((c) => only === undefined || c.line === only)) {
     if (copies.length !== 1)
       throw new Error(`expected one @opentelemetry/sdk-metrics, found ${copies.length}`);
     const version = execFileSync(cell.node, ['--version'], { encoding: 'utf8' }).trim();
+    if (!version.startsWith(`v${cell.major}.`))
+      throw new Error(`${cell.node} is ${version}, not Node ${cell.major}`);
     const out = execFileSync(cell.node, ['check.mjs'], { cwd: dir, env, encoding: 'utf8' });
     const versionIn = (name) =>
       JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
