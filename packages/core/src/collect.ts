@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -11,8 +11,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OVERFLOW_LABELS } from './cardinality.js';
-import { SCOPE_NAME, SCOPE_VERSION } from './constants.js';
-import { HTTP_METRICS, type MetricDefinition } from './http-metrics.js';
+import { ATTR_METHOD, SCOPE_NAME, SCOPE_VERSION } from './constants.js';
+import { HTTP_METRICS, METHOD_NAMES, type MetricDefinition } from './http-metrics.js';
 import { hrTimeFromMs } from './series.js';
 import type { HttpStore } from './store.js';
 
@@ -26,6 +26,7 @@ export function collectScope(store: HttpStore): ScopeMetrics {
   const all = store.allSeries;
   const duration: DataPoint<Histogram>[] = new Array(all.length);
   const reqSize: DataPoint<Histogram>[] = new Array(all.length);
+  const ttfb: DataPoint<Histogram>[] = [];
   const resSize: DataPoint<Histogram>[] = new Array(all.length);
   for (let i = 0; i < all.length; i++) {
     const s = all[i];
@@ -42,6 +43,14 @@ export function collectScope(store: HttpStore): ScopeMetrics {
       endTime,
       value: s.responseSize.toPoint(),
     };
+    if (s.timeToFirstByte !== undefined) {
+      ttfb.push({
+        attributes: s.attributes,
+        startTime: s.startTime,
+        endTime,
+        value: s.timeToFirstByte.toPoint(),
+      });
+    }
   }
   const active: DataPoint<number>[] = [];
   for (let i = 0; i < store.active.length; i++) {
@@ -81,6 +90,9 @@ export function collectScope(store: HttpStore): ScopeMetrics {
     histogram(HTTP_METRICS.requestSize, reqSize),
     histogram(HTTP_METRICS.responseSize, resSize),
   ];
+  if (store.timeToFirstByte) metrics.push(histogram(HTTP_METRICS.timeToFirstByte, ttfb));
+  const upgrades = upgradePoints(store.upgrades, store.startTime, endTime);
+  if (upgrades.length > 0) metrics.push(sum(HTTP_METRICS.upgrades, upgrades, true));
   if (store.ports.size > 0) {
     metrics.push(
       sum(HTTP_METRICS.networkIo, io, true),
@@ -103,6 +115,17 @@ export function collectScope(store: HttpStore): ScopeMetrics {
   );
   metrics.push(...store.self.metricData(endTime));
   return { scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics };
+}
+
+/** Upgrade counts by method, one frozen attribute set per method. */
+const UPGRADE_ATTRS: readonly Attributes[] = METHOD_NAMES.map((m) => Object.freeze({ [ATTR_METHOD]: m }));
+
+function upgradePoints(counts: Float64Array, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
+  const out: DataPoint<number>[] = [];
+  for (let m = 0; m < counts.length; m++) {
+    if (counts[m] > 0) out.push({ attributes: UPGRADE_ATTRS[m], startTime, endTime, value: counts[m] });
+  }
+  return out;
 }
 
 const EMPTY_RESOURCE = resourceFromAttributes({});

@@ -225,6 +225,13 @@ export function createMetricsHandler(
           return;
         }
         ({ bytes: text, backing } = written);
+        // the app's own prom-client registries (the `registries` option), after meterline's metrics
+        const foreign = typeof rt.foreignScrape === 'function' ? await rt.foreignScrape(collected) : '';
+        if (foreign !== '') {
+          text = Buffer.concat([text, Buffer.from(foreign, 'utf8')]);
+          buffers.give(backing);
+          backing = undefined;
+        }
       } else {
         // a runtime of another version of core, without collect(), still answers through scrape()
         text = Buffer.from(await withTimeout(rt.scrape(timeoutMs), timeoutMs), 'utf8');

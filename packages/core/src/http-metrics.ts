@@ -7,6 +7,14 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ]);
 
+/** express-prom-bundle's default buckets of `http_request_duration_seconds` (seconds). */
+export const EXPRESS_PROM_BUNDLE_BUCKETS: readonly number[] = Object.freeze([0.003, 0.03, 0.1, 0.3, 1.5, 10]);
+
+/** prom-client's default histogram buckets (seconds): what fastify-metrics and hand-written histograms get. */
+export const PROM_CLIENT_DEFAULT_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
 /** Buckets for request/response body sizes (bytes): powers of 4 from 0 to 64 MiB. */
 export const DEFAULT_SIZE_BUCKETS: readonly number[] = Object.freeze([
   0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
@@ -42,6 +50,16 @@ export const HTTP_METRICS = Object.freeze({
     'Number of open server connections.',
   ),
   connectionDuration: define('network.server.connection.duration', 's', 'Duration of server connections.'),
+  timeToFirstByte: define(
+    'http.server.request.time_to_first_byte',
+    's',
+    'Time from the start of HTTP server requests to their response head being written.',
+  ),
+  upgrades: define(
+    'meterline.http.server.upgrades',
+    '{request}',
+    'Requests that switched protocols (101) or tunnelled (CONNECT): not in the request duration.',
+  ),
   cardinalityOverflow: define(
     'meterline.cardinality.overflow',
     '{request}',

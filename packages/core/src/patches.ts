@@ -1,4 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+// the module binding, not the global: `globalThis.performance` is an accessor, read through an IC on every call
+import { performance } from 'node:perf_hooks';
 import { clearReserved, lookup } from './measured.js';
 import { reportOnce } from './report.js';
 import { hasBody } from './request-head.js';
@@ -81,6 +83,8 @@ export function installPatches(): void {
     if (state !== undefined && state.status === 0) {
       const code = (statusCode as number) | 0;
       if (code >= 100 && code <= 999) state.status = code;
+      // time to first byte: the one clock read per request it costs, only when asked for
+      if (state.recorder.timeToFirstByte === true) state.headAt = performance.now();
     }
     return result;
   };

@@ -3,6 +3,7 @@ import type { Server } from 'node:net';
 // the module binding, not the global: `globalThis.performance` is an accessor, read through an IC on every call
 import { performance } from 'node:perf_hooks';
 import { ERROR_ABORTED } from './constants.js';
+import { METHOD_INDEX } from './http-metrics.js';
 import { errorTypeOf, statusErrorType } from './error-type.js';
 import { clearReserved, lastStarted, lookup, markCounted, markStarted } from './measured.js';
 import { installPatches } from './patches.js';
@@ -14,13 +15,18 @@ import { isTracked, trackSocket } from './sockets.js';
 import type { HttpStore } from './store.js';
 import { activeSampledSpan } from './trace-context.js';
 
+const CONNECT_INDEX = METHOD_INDEX.CONNECT;
+
 /**
  * The request lifecycle on Node's IncomingMessage/ServerResponse, for every framework: counts each request exactly
  * once when its response emits 'close' (finished or aborted), keeps in-flight exact, and has the server's sockets
  * tracked for the network counters. Body bytes and the status are gathered by the prototype patches.
  */
 export class RequestRecorder {
+  /** read at writeHead: take the time of the head (the `timeToFirstByte` option) */
+  readonly timeToFirstByte: boolean;
   constructor(readonly store: HttpStore) {
+    this.timeToFirstByte = store.timeToFirstByte;
     installPatches();
   }
 
@@ -94,8 +100,13 @@ export class RequestRecorder {
     if (!state.finished && !res.writableFinished) errorType = ERROR_ABORTED;
     else if (status >= 500)
       errorType = state.error !== undefined ? errorTypeOf(state.error) : statusErrorType(status);
-    const route = state.route === undefined ? store.noRoute : state.route;
     const code = status > 0 && status < 1000 ? status : 0;
+    // a switched protocol or a tunnel lasts as long as the connection: counted, kept out of the latency
+    if (code === 101 || state.method === CONNECT_INDEX) {
+      store.upgrades[state.method]++;
+      return;
+    }
+    const route = state.route === undefined ? store.noRoute : state.route;
     const guard = owner === undefined ? undefined : owner.attributeGuard;
     const extra = guard === undefined ? undefined : guard.evaluate(res);
     const series = store.series(route, state.method, state.scheme, state.protocol, code, errorType, extra);
@@ -103,5 +114,7 @@ export class RequestRecorder {
     if (state.span !== undefined) series.duration.exemplar(bucket, duration, state.span);
     series.requestSize.record(state.requestBytes);
     series.responseSize.record(state.responseBytes);
+    const ttfb = series.timeToFirstByte;
+    if (ttfb !== undefined && state.headAt !== 0) ttfb.record((state.headAt - state.start) / 1000);
   }
 }

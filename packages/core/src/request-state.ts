@@ -27,6 +27,8 @@ export class RequestState<S = unknown> {
   ended = false;
   /** the status the head was written with (`writeHead`'s argument), else read at `end()`; 0: not yet */
   status = 0;
+  /** when the response head was written (`performance.now()`), with the `timeToFirstByte` option only; 0: not */
+  headAt = 0;
   /** the response emitted 'finish' (everything handed to the socket): a 'close' then is not an abort */
   finished = false;
   /** the response is in the ring of recently started ones searched by identity (see measured.ts) */

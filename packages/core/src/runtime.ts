@@ -15,12 +15,15 @@ import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
 import { otlpReader, validateOtlp } from './otlp.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
 import { nativeSettings } from './native-options.js';
+import { classicNaming } from './classic-names.js';
+import { checkRegistries, exposedNames, foreignExposition, reservedNames } from './foreign-registries.js';
+import { coexistenceViews, withoutDuplicateServerDuration } from './otel-coexistence.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook } from './report.js';
 import { serialize, serializeToBuffer } from './serializer.js';
 import { HttpStore } from './store.js';
-import type { MeterlineOptions } from './types.js';
+import type { MeterlineOptions, PrometheusRegistry } from './types.js';
 import {
   checkBoolean,
   checkBuckets,
@@ -44,6 +47,8 @@ export class Meterline {
   readonly meterProvider: MeterProvider;
   readonly reader: MetricReader;
   readonly options: Readonly<MeterlineOptions>;
+  /** prom-client registries served on the same /metrics (the `registries` option) */
+  readonly registries: readonly PrometheusRegistry[] | undefined;
   private readonly producerAttached: boolean;
   /** in a cluster worker: the primary's sum over all workers, once the primary aggregates */
   private readonly clusterLink: ClusterWorkerLink | undefined;
@@ -87,6 +92,21 @@ export class Meterline {
           'an OTLP exporter and metricProducers: [meterlineProducer] to it',
       );
     }
+    checkBoolean(where, 'timeToFirstByte', options.timeToFirstByte);
+    if (options.naming !== undefined && options.naming !== 'otel' && options.naming !== 'classic') {
+      fail(where, 'naming', options.naming, "expected 'otel' or 'classic'");
+    }
+    checkObject(where, 'classicLabels', options.classicLabels);
+    if (options.classicLabels !== undefined && options.naming !== 'classic') {
+      fail(where, 'classicLabels', options.classicLabels, "applies to naming: 'classic' only");
+    }
+    const classic =
+      options.naming === 'classic'
+        ? classicNaming(options.classicLabels, (why) =>
+            fail(where, 'classicLabels', options.classicLabels, why),
+          )
+        : undefined;
+    this.registries = checkRegistries(where, options.registries, classic !== undefined);
     this.options = options;
     if (options.onError !== undefined) setErrorHook(options.onError);
     this.store = new HttpStore({
@@ -102,6 +122,8 @@ export class Meterline {
         DEFAULTS.connectionDurationBuckets,
       maxRoutes: options.maxRoutes ?? DEFAULTS.maxRoutes,
       maxErrorTypes: options.maxErrorTypes ?? DEFAULTS.maxErrorTypes,
+      timeToFirstByte: options.timeToFirstByte === true,
+      classic,
       selfMetrics: options.selfMetrics ?? DEFAULTS.selfMetrics,
       native: nativeSettings(where, options.nativeHistograms ?? DEFAULTS.nativeHistograms),
     });
@@ -126,7 +148,7 @@ export class Meterline {
       }
       const readers: MetricReader[] = [exporter];
       if (otlp !== undefined) readers.push(otlpReader(otlp));
-      this.meterProvider = new MeterProvider({ resource, readers });
+      this.meterProvider = new MeterProvider({ resource, readers, views: coexistenceViews() });
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
@@ -164,23 +186,41 @@ export class Meterline {
     this.store.self.collected((performance.now() - started) / 1000);
     for (const err of result.errors) reportOnce('metric collection', err);
     this.lastResource = result.resourceMetrics.resource;
+    // @opentelemetry/instrumentation-http on a provider that is not ours (ours has a View for it)
+    const collected = withoutDuplicateServerDuration(result.resourceMetrics);
     if (!this.producerAttached) {
       return {
-        resource: result.resourceMetrics.resource,
-        scopeMetrics: [...result.resourceMetrics.scopeMetrics, this.store.collectScope()],
+        resource: collected.resource,
+        scopeMetrics: [...collected.scopeMetrics, this.store.collectScope()],
       };
     }
-    return result.resourceMetrics;
+    return collected;
+  }
+
+  /**
+   * The exposition of the `registries` option's registries, to follow meterline's own (`collected`); families whose
+   * names meterline writes are left out. Empty without registries.
+   */
+  async foreignScrape(collected: ResourceMetrics): Promise<string> {
+    if (this.registries === undefined || this.registries.length === 0) return '';
+    // meterline's own names are taken even before their first sample: a family does not come and go
+    const taken = exposedNames(collected);
+    for (const name of reservedNames(this.store.classic !== undefined)) taken.add(name);
+    return foreignExposition(this.registries, taken);
   }
 
   /** The Prometheus text exposition (0.0.4) of everything collected. */
   async scrape(timeoutMillis?: number): Promise<string> {
-    return serialize(await this.collect(timeoutMillis));
+    const collected = await this.collect(timeoutMillis);
+    return serialize(collected) + (await this.foreignScrape(collected));
   }
 
   /** The same exposition as `scrape()`, as the UTF-8 bytes the shared handler sends. */
   async scrapeBuffer(timeoutMillis?: number): Promise<Buffer> {
-    return serializeToBuffer(await this.collect(timeoutMillis));
+    const collected = await this.collect(timeoutMillis);
+    const own = serializeToBuffer(collected);
+    const foreign = await this.foreignScrape(collected);
+    return foreign === '' ? own : Buffer.concat([own, Buffer.from(foreign, 'utf8')]);
   }
 
   async shutdown(): Promise<void> {

@@ -20,6 +20,8 @@ export class Series {
   readonly duration: FixedHistogram;
   readonly requestSize: FixedHistogram;
   readonly responseSize: FixedHistogram;
+  /** only with the `timeToFirstByte` option */
+  readonly timeToFirstByte: FixedHistogram | undefined;
   readonly startTime: HrTime = hrTimeFromMs(Date.now());
   constructor(
     readonly attributes: Attributes,
@@ -28,9 +30,12 @@ export class Series {
       requestSizeBuckets: readonly number[];
       responseSizeBuckets: readonly number[];
       native?: NativeSettings;
+      timeToFirstByte?: boolean;
     },
   ) {
     this.duration = new FixedHistogram(buckets.durationBuckets);
+    this.timeToFirstByte =
+      buckets.timeToFirstByte === true ? new FixedHistogram(buckets.durationBuckets) : undefined;
     this.requestSize = new FixedHistogram(buckets.requestSizeBuckets);
     this.responseSize = new FixedHistogram(buckets.responseSizeBuckets);
     const native = buckets.native;

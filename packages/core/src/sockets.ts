@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { reportOnce } from './report.js';
 import type { HttpStore } from './store.js';
 import type { PortGroup } from './series.js';
+import { watchUpgrades } from './upgrades.js';
 
 /** Registered symbols: a socket or server marked by one copy of core is not tracked again by another. */
 const kConnection: unique symbol = Symbol.for('meterline.socket.group') as any;
@@ -29,6 +30,7 @@ export function trackSocket(store: HttpStore, socket: Socket): void {
     server.on('connection', function onConnection(s: Socket) {
       if ((s as Tracked)[kConnection] === undefined) addSocket(store, s);
     });
+    watchUpgrades(store, server);
   }
   addSocket(store, socket);
 }

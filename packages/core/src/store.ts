@@ -2,6 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExtraAttributes } from './attributes.js';
 import { ErrorTypeCap, OverflowCounts, RouteCap } from './cardinality.js';
+import { classicScope, type ClassicNaming } from './classic-names.js';
 import { collectScope, producerResult } from './collect.js';
 import {
   ATTR_ERROR_TYPE,
@@ -22,6 +23,10 @@ export interface StoreOptions {
   connectionDurationBuckets: readonly number[];
   maxRoutes: number;
   maxErrorTypes: number;
+  /** record `http.server.request.time_to_first_byte` (the `timeToFirstByte` option) */
+  timeToFirstByte?: boolean;
+  /** serve the request metrics under classic names (`naming: 'classic'`) */
+  classic?: ClassicNaming;
   /** Export meterline's own metrics with the HTTP ones (default true). */
   selfMetrics?: boolean;
   /** keep native histograms beside the classic request histograms (default: none) */
@@ -56,12 +61,18 @@ export class HttpStore implements MetricProducer {
 
   readonly ports = new Map<string, PortGroup>();
   readonly allSeries: Series[] = [];
+  readonly timeToFirstByte: boolean;
+  readonly classic: ClassicNaming | undefined;
+  /** protocol switches (101) and CONNECT tunnels by method index: kept out of the request histograms */
+  readonly upgrades = new Float64Array(METHOD_NAMES.length);
 
   constructor(options: StoreOptions) {
     this.durationBuckets = options.durationBuckets;
     this.requestSizeBuckets = options.requestSizeBuckets;
     this.responseSizeBuckets = options.responseSizeBuckets;
     this.connectionDurationBuckets = options.connectionDurationBuckets;
+    this.timeToFirstByte = options.timeToFirstByte === true;
+    this.classic = options.classic;
     this.self = new SelfMetrics(options.selfMetrics ?? true);
     this.native = options.native;
     this.routes = new RouteCap(options.maxRoutes);
@@ -167,7 +178,9 @@ export class HttpStore implements MetricProducer {
 
   /** Everything recorded, as OpenTelemetry metric data (cumulative). */
   collectScope(): ScopeMetrics {
-    return collectScope(this);
+    const scope = collectScope(this);
+    if (this.classic === undefined) return scope;
+    return classicScope(scope, this.classic, this.allSeries, this.active, this.activeSeen);
   }
 
   /** `MetricProducer`: lets any OpenTelemetry MetricReader export the aggregates. */

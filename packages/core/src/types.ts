@@ -57,6 +57,33 @@ export interface MeterlineOptions {
    * halving the resolution whenever more would be needed; or give `{ scale, maxBuckets }` (default `false`: none).
    */
   nativeHistograms?: boolean | NativeHistogramOptions;
+  /**
+   * Names of the request metrics on /metrics (default `'otel'`: `http_server_request_duration_seconds` and the other
+   * OpenTelemetry semantic-convention names). `'classic'`: the names prom-client-era dashboards query
+   * (`http_request_duration_seconds{method,route,status_code}`, `http_requests_total`, `http_requests_in_flight`,
+   * `http_request_size_bytes`, `http_response_size_bytes`), a different view of the same aggregates computed at
+   * collection time (nothing more per request). See docs/migrate-from-*.md.
+   */
+  naming?: 'otel' | 'classic';
+  /**
+   * Label names of the classic metrics (`naming: 'classic'`), e.g. `{ route: 'path' }` for express-prom-bundle's
+   * dashboards (default `{ method: 'method', route: 'route', status: 'status_code' }`).
+   */
+  classicLabels?: ClassicLabels;
+  /**
+   * Registries of prom-client or `@prometheus-io/client` (the default `register` or your own) served on the same
+   * /metrics after meterline's metrics (default: none). Duck-typed: `metrics()` (text) or `getMetricsAsJSON()`.
+   * A family whose name is also meterline's fails at startup when the registry already holds it, otherwise it is
+   * reported once and dropped from the output.
+   */
+  registries?: PrometheusRegistry[];
+  /**
+   * Record `http.server.request.time_to_first_byte` (seconds from the request's start to its response head being
+   * written; same attributes and buckets as the duration): the latency of streamed responses (server-sent events,
+   * long polls, large downloads) whose duration is the length of the stream. One clock read per request when on
+   * (default `false`).
+   */
+  timeToFirstByte?: boolean;
 }
 
 /** Options of the OTLP push beside Prometheus. Data is sent with cumulative temporality. */
@@ -79,6 +106,28 @@ export interface NativeHistogramOptions {
   scale?: number;
   /** Most buckets per histogram; past it the scale goes down by one, merging pairs of buckets (default 160). */
   maxBuckets?: number;
+}
+
+/** Label names of the classic request metrics (`naming: 'classic'`). */
+export interface ClassicLabels {
+  /** default `'method'` */
+  method?: string;
+  /** default `'route'` (express-prom-bundle: `'path'`) */
+  route?: string;
+  /** default `'status_code'` */
+  status?: string;
+}
+
+/** What meterline needs of a prom-client (or `@prometheus-io/client`) `Registry`. */
+export interface PrometheusRegistry {
+  /** The registry's exposition, Prometheus text format 0.0.4. */
+  metrics?: () => string | Promise<string>;
+  /** prom-client's JSON form, used when `metrics()` is missing. */
+  getMetricsAsJSON?: () => unknown[] | Promise<unknown[]>;
+  /** prom-client: its metrics, read once at startup to find name clashes early. */
+  getMetricsAsArray?: () => Array<{ name: string }>;
+  /** prom-client: the format `metrics()` writes (OpenMetrics registries are refused). */
+  contentType?: string;
 }
 
 /** Who may scrape. Unauthorised scrapes get 401 and no metric data. */
