@@ -217,6 +217,9 @@ export function createMetricsHandler(
       let backing: Buffer | undefined;
       // the format the scraper asks for (Accept): 0.0.4 text, OpenMetrics or protobuf
       let format = negotiate(req.headers.accept);
+      // the app's own registries write 0.0.4 text: the whole body stays in that one format
+      const registries = (rt as { registries?: readonly unknown[] }).registries;
+      if (registries !== undefined && registries.length > 0) format = TEXT_FORMAT;
       if (typeof rt.collect === 'function') {
         const collected = await withTimeout(rt.collect(timeoutMs), timeoutMs);
         const written = await writeInSteps(format.writer(collected, buffers.take()), res, buffers);
