@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { configure, setRoute, withMetrics } from '@meterline/core';
 import { nativeRecordingNames } from '@meterline/rules';
-import { registerTestTracing, traceHeaders, withServerSpan, type TestTracing } from '@meterline/testing';
+import { registerTestTracing, traceHeaders, withServerSpan, type TestTracing } from '@meterline/testing/tracing';
 import { INSTALL_HINT, missingBinaries, startStack } from '../../scripts/stack.mjs';
 
 const require = createRequire(import.meta.url);

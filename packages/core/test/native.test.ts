@@ -6,13 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  promtoolCheck,
-  registerTestTracing,
-  traceHeaders,
-  withServerSpan,
-  type TestTracing,
-} from '@meterline/testing';
+import { promtoolCheck } from '@meterline/testing';
+// tracing helpers on their own subpath: their OpenTelemetry packages are not installed where the suite is copied
+import { registerTestTracing, traceHeaders, withServerSpan, type TestTracing } from '@meterline/testing/tracing';
 import { configure, getMeterline, setRoute, withMetrics } from '../src/index.js';
 import { exponentialBounds, ExponentialHistogram } from '../src/exponential-histogram.js';
 import { negotiate } from '../src/negotiation.js';

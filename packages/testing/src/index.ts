@@ -2,4 +2,3 @@ export * from './scrape.js';
 export * from './labels.js';
 export * from './http.js';
 export * from './server.js';
-export * from './tracing.js';
