@@ -1,13 +1,12 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
+import type {
+  DataPoint,
+  Histogram,
+  MetricData,
+  ResourceMetrics,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType } from './otel-enums.js';
 import { reportOnce } from './report.js';
 
 // Totals of several processes or threads summed into one: collected `ResourceMetrics` are turned into a compact,

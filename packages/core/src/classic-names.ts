@@ -1,11 +1,6 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-enums.js';
 import { ATTR_METHOD, ATTR_ROUTE, ATTR_STATUS, REQUEST_ATTRIBUTES } from './constants.js';
 import { HTTP_METRICS, METHOD_NAMES, type MetricDefinition } from './http-metrics.js';
 import type { Series } from './series.js';

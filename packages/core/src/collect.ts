@@ -1,15 +1,15 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
 import { ValueType } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ScopeMetrics,
+import type {
+  CollectionResult,
+  DataPoint,
+  Histogram,
+  MetricData,
+  ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType } from './otel-enums.js';
+import { sdkResources } from './otel-sdk.js';
 import { OVERFLOW_LABELS } from './cardinality.js';
 import { ATTR_METHOD, SCOPE_NAME, SCOPE_VERSION } from './constants.js';
 import { HTTP_METRICS, METHOD_NAMES, type MetricDefinition } from './http-metrics.js';
@@ -128,11 +128,12 @@ function upgradePoints(counts: Float64Array, startTime: HrTime, endTime: HrTime)
   return out;
 }
 
-const EMPTY_RESOURCE = resourceFromAttributes({});
+let emptyResource: Resource | undefined;
 
 /** A scope in the shape a `MetricProducer` returns. */
 export function producerResult(scope: ScopeMetrics): CollectionResult {
-  return { resourceMetrics: { resource: EMPTY_RESOURCE, scopeMetrics: [scope] }, errors: [] };
+  emptyResource ??= sdkResources().resourceFromAttributes({});
+  return { resourceMetrics: { resource: emptyResource, scopeMetrics: [scope] }, errors: [] };
 }
 
 function histogram(def: MetricDefinition, dataPoints: DataPoint<Histogram>[]): MetricData {

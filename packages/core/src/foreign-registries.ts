@@ -1,4 +1,5 @@
-import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-enums.js';
 import { CLASSIC_FAMILY_NAMES } from './classic-names.js';
 import { HTTP_METRICS } from './http-metrics.js';
 import { prometheusName } from './naming.js';

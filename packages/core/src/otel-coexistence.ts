@@ -1,4 +1,5 @@
-import { AggregationType, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationType } from './otel-enums.js';
 import { HTTP_METRICS } from './http-metrics.js';
 
 // Running next to `@opentelemetry/instrumentation-http`: it records `http.server.request.duration` too (without

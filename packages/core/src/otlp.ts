@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  AggregationTemporality,
+import type {
+  AggregationTemporality as Temporality,
   InstrumentType,
   PeriodicExportingMetricReader,
-  type PushMetricExporter,
-  type ResourceMetrics,
+  PushMetricExporter,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { sdkMetrics } from './otel-sdk.js';
+import { AggregationTemporality } from './otel-enums.js';
 import { meterlineProducer } from './runtime.js';
 import type { OtlpOptions } from './types.js';
 import * as validate from './validate.js';
@@ -167,14 +169,14 @@ class LazyOtlpExporter implements PushMetricExporter {
     await (await this.exporter.catch(() => undefined))?.shutdown();
   }
 
-  selectAggregationTemporality(_instrumentType: InstrumentType): AggregationTemporality {
+  selectAggregationTemporality(_instrumentType: InstrumentType): Temporality {
     return AggregationTemporality.CUMULATIVE;
   }
 }
 
 /** The periodic reader that pushes everything to the OTLP endpoint (meterline's HTTP aggregates included). */
 export function otlpReader(options: OtlpOptions): PeriodicExportingMetricReader {
-  return new PeriodicExportingMetricReader({
+  return new (sdkMetrics().PeriodicExportingMetricReader)({
     exporter: new LazyOtlpExporter(options),
     exportIntervalMillis: options.intervalMs ?? OTLP_DEFAULTS.intervalMs,
     exportTimeoutMillis: options.timeoutMs ?? OTLP_DEFAULTS.timeoutMs,

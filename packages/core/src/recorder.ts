@@ -11,6 +11,7 @@ import { reportOnce } from './report.js';
 import { newState } from './request-head.js';
 import { kState, type RequestState, type WithState } from './request-state.js';
 import { reserveRequests } from './reservation.js';
+import { settleNextTick } from './tick-settle.js';
 import { isTracked, trackSocket } from './sockets.js';
 import type { HttpStore } from './store.js';
 import { activeSampledSpan } from './trace-context.js';
@@ -28,6 +29,7 @@ export class RequestRecorder {
   constructor(readonly store: HttpStore) {
     this.timeToFirstByte = store.timeToFirstByte;
     installPatches();
+    settleNextTick();
   }
 
   /**

@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { metrics } from '@opentelemetry/api';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
+import type {
+  CollectionResult,
   MeterProvider,
-  type CollectionResult,
-  type MetricProducer,
-  type MetricReader,
-  type ResourceMetrics,
+  MetricProducer,
+  MetricReader,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { fromWire } from './aggregate.js';
 import { ClusterWorkerLink } from './cluster.js';
@@ -18,6 +17,7 @@ import { nativeSettings } from './native-options.js';
 import { classicNaming } from './classic-names.js';
 import { checkRegistries, exposedNames, foreignExposition, reservedNames } from './foreign-registries.js';
 import { coexistenceViews, withoutDuplicateServerDuration } from './otel-coexistence.js';
+import { sdkMetrics, sdkResources } from './otel-sdk.js';
 import { PullReader } from './pull-reader.js';
 import { RequestRecorder } from './recorder.js';
 import { reportOnce, setErrorHook } from './report.js';
@@ -138,6 +138,7 @@ export class Meterline {
       const store = this.store;
       const exporter = new PullReader({ metricProducers: [{ collect: () => store.collect() }] });
       const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
+      const { defaultResource, resourceFromAttributes } = sdkResources();
       let resource =
         serviceName === undefined
           ? defaultResource()
@@ -148,7 +149,7 @@ export class Meterline {
       }
       const readers: MetricReader[] = [exporter];
       if (otlp !== undefined) readers.push(otlpReader(otlp));
-      this.meterProvider = new MeterProvider({ resource, readers, views: coexistenceViews() });
+      this.meterProvider = new (sdkMetrics().MeterProvider)({ resource, readers, views: coexistenceViews() });
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)

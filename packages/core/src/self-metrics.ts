@@ -1,12 +1,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType } from './otel-enums.js';
 import { FAULT_COMPONENTS, faultCounts } from './faults.js';
 import { FixedHistogram } from './histogram.js';
 import type { MetricDefinition } from './http-metrics.js';

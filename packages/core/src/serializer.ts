@@ -1,11 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType } from './otel-enums.js';
 import { escapeHelp, escapeLabelValue, formatValue, labelName, prometheusName } from './naming.js';
 import { performance } from 'node:perf_hooks';
 import { reportOnce } from './report.js';

@@ -284,9 +284,9 @@ describe('the scrape formats', () => {
     }
     const waited = durations.slice(0, 6);
     for (const [lo, hi, n] of bounds) {
-      // the test's clock starts inside the listener, the recorder's before it (up to ~0.5 ms earlier on a first,
-      // cold request): allow 1 ms at the edges
-      const inside = waited.filter((d) => d > lo - 1e-3 && d <= hi + 1e-3).length;
+      // the test's clock starts inside the listener, the recorder's before it (~0.5 ms earlier on a cold request,
+      // more when the machine preempts the process in between): allow 5 ms at the edges
+      const inside = waited.filter((d) => d > lo - 5e-3 && d <= hi + 5e-3).length;
       expect(inside, `bucket (${lo}, ${hi}]`).toBeGreaterThanOrEqual(n);
     }
     // exemplars: every kept one in the native field, by time; on the classic buckets only the newest (Prometheus
