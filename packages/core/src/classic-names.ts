@@ -1,8 +1,8 @@
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, Histogram, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { DataPointType } from './otel-enums.js';
 import { ATTR_METHOD, ATTR_ROUTE, ATTR_STATUS, REQUEST_ATTRIBUTES } from './constants.js';
-import { HTTP_METRICS, METHOD_NAMES, type MetricDefinition } from './http-metrics.js';
+import { HTTP_METRICS, METHOD_NAMES } from './http-metrics.js';
+import { metricData, type MetricDefinition } from './metric-definition.js';
 import type { Series } from './series.js';
 import type { ClassicLabels } from './types.js';
 
@@ -11,40 +11,57 @@ import type { ClassicLabels } from './types.js';
 // computed at collection time: series that differ only in labels the classic shape has no room for (url.scheme,
 // network.protocol.version, error.type) are summed into one.
 
-const define = (name: string, unit: string, description: string): MetricDefinition =>
-  Object.freeze({ name, unit, description });
+/** A classic metric, and the OpenTelemetry metric whose aggregates it shows (and replaces). */
+interface ClassicMetric extends MetricDefinition {
+  readonly of: MetricDefinition;
+}
 
 export const CLASSIC_METRICS = Object.freeze({
-  duration: define('http_request_duration_seconds', 's', 'Duration of HTTP requests in seconds.'),
-  requests: define('http_requests_total', '', 'Total number of HTTP requests.'),
-  inFlight: define('http_requests_in_flight', '', 'Number of HTTP requests being served.'),
-  requestSize: define('http_request_size_bytes', 'By', 'Size of HTTP request bodies in bytes.'),
-  responseSize: define('http_response_size_bytes', 'By', 'Size of HTTP response bodies in bytes.'),
-  timeToFirstByte: define(
-    'http_request_time_to_first_byte_seconds',
-    's',
-    'Time from the start of HTTP requests to their response head being written, in seconds.',
-  ),
-});
+  duration: {
+    of: HTTP_METRICS.duration,
+    name: 'http_request_duration_seconds',
+    unit: 's',
+    description: 'Duration of HTTP requests in seconds.',
+  },
+  requests: {
+    of: HTTP_METRICS.duration,
+    name: 'http_requests_total',
+    unit: '',
+    description: 'Total number of HTTP requests.',
+  },
+  inFlight: {
+    of: HTTP_METRICS.activeRequests,
+    name: 'http_requests_in_flight',
+    unit: '',
+    description: 'Number of HTTP requests being served.',
+  },
+  requestSize: {
+    of: HTTP_METRICS.requestSize,
+    name: 'http_request_size_bytes',
+    unit: 'By',
+    description: 'Size of HTTP request bodies in bytes.',
+  },
+  responseSize: {
+    of: HTTP_METRICS.responseSize,
+    name: 'http_response_size_bytes',
+    unit: 'By',
+    description: 'Size of HTTP response bodies in bytes.',
+  },
+  timeToFirstByte: {
+    of: HTTP_METRICS.timeToFirstByte,
+    name: 'http_request_time_to_first_byte_seconds',
+    unit: 's',
+    description: 'Time from the start of HTTP requests to their response head being written, in seconds.',
+  },
+} as const satisfies Record<string, ClassicMetric>);
 
 /** The Prometheus family names classic naming serves (for name-clash checks). */
-export const CLASSIC_FAMILY_NAMES: readonly string[] = Object.freeze([
-  'http_request_duration_seconds',
-  'http_requests_total',
-  'http_requests_in_flight',
-  'http_request_size_bytes',
-  'http_response_size_bytes',
-  'http_request_time_to_first_byte_seconds',
-]);
+export const CLASSIC_FAMILY_NAMES: readonly string[] = Object.freeze(
+  Object.values(CLASSIC_METRICS).map((m) => m.name),
+);
 
 /** The OpenTelemetry metrics that classic naming replaces. */
-const REPLACED: ReadonlySet<string> = new Set([
-  HTTP_METRICS.duration.name,
-  HTTP_METRICS.activeRequests.name,
-  HTTP_METRICS.requestSize.name,
-  HTTP_METRICS.responseSize.name,
-  HTTP_METRICS.timeToFirstByte.name,
-]);
+const REPLACED: ReadonlySet<string> = new Set(Object.values(CLASSIC_METRICS).map((m) => m.of.name));
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -181,52 +198,26 @@ export function classicScope(
     });
   }
   const metrics: MetricData[] = [
-    histogram(template, CLASSIC_METRICS.duration, duration),
-    sum(template, CLASSIC_METRICS.requests, requests, true),
-    sum(template, CLASSIC_METRICS.inFlight, inFlight, false),
-    histogram(
-      template,
+    metricData(CLASSIC_METRICS.duration, 'histogram', duration, template),
+    metricData(CLASSIC_METRICS.requests, 'counter', requests, template),
+    metricData(CLASSIC_METRICS.inFlight, 'upDownCounter', inFlight, template),
+    metricData(
       CLASSIC_METRICS.requestSize,
+      'histogram',
       mergedHistogram(naming, all, (s) => s.requestSize, endTime),
-    ),
-    histogram(
       template,
+    ),
+    metricData(
       CLASSIC_METRICS.responseSize,
+      'histogram',
       mergedHistogram(naming, all, (s) => s.responseSize, endTime),
+      template,
     ),
   ];
   if (scope.metrics.some((m) => m.descriptor.name === HTTP_METRICS.timeToFirstByte.name)) {
     const ttfb = mergedHistogram(naming, all, (s) => s.timeToFirstByte, endTime);
-    metrics.push(histogram(template, CLASSIC_METRICS.timeToFirstByte, ttfb));
+    metrics.push(metricData(CLASSIC_METRICS.timeToFirstByte, 'histogram', ttfb, template));
   }
   for (const m of scope.metrics) if (!REPLACED.has(m.descriptor.name)) metrics.push(m);
   return { scope: scope.scope, metrics };
-}
-
-function histogram(
-  template: MetricData,
-  def: MetricDefinition,
-  dataPoints: DataPoint<Histogram>[],
-): MetricData {
-  return {
-    descriptor: { ...template.descriptor, ...def, valueType: ValueType.DOUBLE },
-    aggregationTemporality: template.aggregationTemporality,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints,
-  };
-}
-
-function sum(
-  template: MetricData,
-  def: MetricDefinition,
-  dataPoints: DataPoint<number>[],
-  isMonotonic: boolean,
-): MetricData {
-  return {
-    descriptor: { ...template.descriptor, ...def, valueType: ValueType.INT },
-    aggregationTemporality: template.aggregationTemporality,
-    dataPointType: DataPointType.SUM,
-    dataPoints,
-    isMonotonic,
-  };
 }

@@ -1,6 +1,4 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
-import { ValueType } from '@opentelemetry/api';
 import type {
   CollectionResult,
   DataPoint,
@@ -8,11 +6,12 @@ import type {
   MetricData,
   ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality, DataPointType } from './otel-enums.js';
+import type { Resource } from '@opentelemetry/resources';
 import { sdkResources } from './otel-sdk.js';
 import { OVERFLOW_LABELS } from './cardinality.js';
 import { ATTR_METHOD, SCOPE_NAME, SCOPE_VERSION } from './constants.js';
-import { HTTP_METRICS, METHOD_NAMES, type MetricDefinition } from './http-metrics.js';
+import { HTTP_METRICS, METHOD_NAMES } from './http-metrics.js';
+import { metricData } from './metric-definition.js';
 import { hrTimeFromMs } from './series.js';
 import type { HttpStore } from './store.js';
 
@@ -85,33 +84,29 @@ export function collectScope(store: HttpStore): ScopeMetrics {
     });
   }
   const metrics: MetricData[] = [
-    histogram(HTTP_METRICS.duration, duration),
-    sum(HTTP_METRICS.activeRequests, active, false),
-    histogram(HTTP_METRICS.requestSize, reqSize),
-    histogram(HTTP_METRICS.responseSize, resSize),
+    metricData(HTTP_METRICS.duration, 'histogram', duration),
+    metricData(HTTP_METRICS.activeRequests, 'upDownCounter', active),
+    metricData(HTTP_METRICS.requestSize, 'histogram', reqSize),
+    metricData(HTTP_METRICS.responseSize, 'histogram', resSize),
   ];
-  if (store.timeToFirstByte) metrics.push(histogram(HTTP_METRICS.timeToFirstByte, ttfb));
+  if (store.timeToFirstByte) metrics.push(metricData(HTTP_METRICS.timeToFirstByte, 'histogram', ttfb));
   const upgrades = upgradePoints(store.upgrades, store.startTime, endTime);
-  if (upgrades.length > 0) metrics.push(sum(HTTP_METRICS.upgrades, upgrades, true));
+  if (upgrades.length > 0) metrics.push(metricData(HTTP_METRICS.upgrades, 'counter', upgrades));
   if (store.ports.size > 0) {
     metrics.push(
-      sum(HTTP_METRICS.networkIo, io, true),
-      sum(HTTP_METRICS.activeConnections, conns, false),
-      histogram(HTTP_METRICS.connectionDuration, connDuration),
+      metricData(HTTP_METRICS.networkIo, 'counter', io),
+      metricData(HTTP_METRICS.activeConnections, 'upDownCounter', conns),
+      metricData(HTTP_METRICS.connectionDuration, 'histogram', connDuration),
     );
   }
   const overflows = store.overflows;
   const start = store.startTime;
   metrics.push(
-    sum(
-      HTTP_METRICS.cardinalityOverflow,
-      [
-        { attributes: OVERFLOW_ROUTE_ATTRS, startTime: start, endTime, value: overflows.route },
-        { attributes: OVERFLOW_USER_ATTRS, startTime: start, endTime, value: overflows.attributes },
-        { attributes: OVERFLOW_ERROR_ATTRS, startTime: start, endTime, value: overflows.errorType },
-      ],
-      true,
-    ),
+    metricData(HTTP_METRICS.cardinalityOverflow, 'counter', [
+      { attributes: OVERFLOW_ROUTE_ATTRS, startTime: start, endTime, value: overflows.route },
+      { attributes: OVERFLOW_USER_ATTRS, startTime: start, endTime, value: overflows.attributes },
+      { attributes: OVERFLOW_ERROR_ATTRS, startTime: start, endTime, value: overflows.errorType },
+    ]),
   );
   metrics.push(...store.self.metricData(endTime));
   return { scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics };
@@ -134,23 +129,4 @@ let emptyResource: Resource | undefined;
 export function producerResult(scope: ScopeMetrics): CollectionResult {
   emptyResource ??= sdkResources().resourceFromAttributes({});
   return { resourceMetrics: { resource: emptyResource, scopeMetrics: [scope] }, errors: [] };
-}
-
-function histogram(def: MetricDefinition, dataPoints: DataPoint<Histogram>[]): MetricData {
-  return {
-    descriptor: { name: def.name, unit: def.unit, description: def.description, valueType: ValueType.DOUBLE },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints,
-  };
-}
-
-function sum(def: MetricDefinition, dataPoints: DataPoint<number>[], isMonotonic: boolean): MetricData {
-  return {
-    descriptor: { name: def.name, unit: def.unit, description: def.description, valueType: ValueType.INT },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.SUM,
-    dataPoints,
-    isMonotonic,
-  };
 }

@@ -1,4 +1,5 @@
 import { KNOWN_METHODS, OTHER_METHOD } from './constants.js';
+import { defineMetrics } from './metric-definition.js';
 
 // The HTTP and network metrics meterline records, as data: OpenTelemetry names, units, descriptions, buckets.
 
@@ -25,46 +26,33 @@ export const DEFAULT_CONNECTION_DURATION_BUCKETS: readonly number[] = Object.fre
   0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
 ]);
 
-export interface MetricDefinition {
-  readonly name: string;
-  readonly unit: string;
-  readonly description: string;
-}
-
-const define = (name: string, unit: string, description: string): MetricDefinition =>
-  Object.freeze({ name, unit, description });
-
-export const HTTP_METRICS = Object.freeze({
-  duration: define('http.server.request.duration', 's', 'Duration of HTTP server requests.'),
-  activeRequests: define(
-    'http.server.active_requests',
-    '{request}',
-    'Number of active HTTP server requests.',
-  ),
-  requestSize: define('http.server.request.body.size', 'By', 'Size of HTTP server request bodies.'),
-  responseSize: define('http.server.response.body.size', 'By', 'Size of HTTP server response bodies.'),
-  networkIo: define('network.server.io', 'By', 'Bytes received and sent on server connections.'),
-  activeConnections: define(
+export const HTTP_METRICS = defineMetrics({
+  duration: ['http.server.request.duration', 's', 'Duration of HTTP server requests.'],
+  activeRequests: ['http.server.active_requests', '{request}', 'Number of active HTTP server requests.'],
+  requestSize: ['http.server.request.body.size', 'By', 'Size of HTTP server request bodies.'],
+  responseSize: ['http.server.response.body.size', 'By', 'Size of HTTP server response bodies.'],
+  networkIo: ['network.server.io', 'By', 'Bytes received and sent on server connections.'],
+  activeConnections: [
     'network.server.active_connections',
     '{connection}',
     'Number of open server connections.',
-  ),
-  connectionDuration: define('network.server.connection.duration', 's', 'Duration of server connections.'),
-  timeToFirstByte: define(
+  ],
+  connectionDuration: ['network.server.connection.duration', 's', 'Duration of server connections.'],
+  timeToFirstByte: [
     'http.server.request.time_to_first_byte',
     's',
     'Time from the start of HTTP server requests to their response head being written.',
-  ),
-  upgrades: define(
+  ],
+  upgrades: [
     'meterline.http.server.upgrades',
     '{request}',
     'Requests that switched protocols (101) or tunnelled (CONNECT): not in the request duration.',
-  ),
-  cardinalityOverflow: define(
+  ],
+  cardinalityOverflow: [
     'meterline.cardinality.overflow',
     '{request}',
     'Requests whose attribute value was folded into an overflow value by the cardinality guard.',
-  ),
+  ],
 });
 
 /** Index of each known method; anything else maps to OTHER_INDEX (`_OTHER`). */

@@ -15,8 +15,8 @@ export {
   EXPRESS_PROM_BUNDLE_BUCKETS,
   PROM_CLIENT_DEFAULT_BUCKETS,
   HTTP_METRICS,
-  type MetricDefinition,
 } from './http-metrics.js';
+export type { MetricDefinition } from './metric-definition.js';
 export { ROUTE_OVERFLOW, ERROR_ABORTED, PROMETHEUS_CONTENT_TYPE } from './constants.js';
 export type * from './types.js';
 export { SELF_METRICS, SCRAPE_RESULTS, SELF_DURATION_BUCKETS, type ScrapeResult } from './self-metrics.js';

@@ -1,10 +1,10 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DataPoint, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { performance } from 'node:perf_hooks';
 import type { Exemplar } from './exemplars.js';
 import type { ExponentialSnapshot } from './exponential-histogram.js';
+import { FamilyWalk } from './family-walk.js';
 import type { HistogramPoint } from './histogram.js';
-import { labelName } from './naming.js';
+import { labelPairs } from './label-pairs.js';
 import { ProtoEncoder } from './protobuf-encoder.js';
 import { familiesOf, type Family } from './serializer.js';
 
@@ -22,40 +22,18 @@ const HISTOGRAM = 4;
 /** Zero buckets allowed inside one span before a new span starts (client_golang's rule: cheaper than a new span). */
 const MAX_GAP_IN_SPAN = 2;
 
-const POINTS_PER_CHECK = 32;
-
 /** Encoded `label` fields (Metric field 1) by attributes object. */
 let labelFields = new WeakMap<Attributes, Buffer>();
-
-function attributeValue(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v) ?? '';
-}
-
-/** The label pairs of an attribute set, named and merged as the text writers do (colliding names joined by `;`). */
-export function labelPairs(attributes: Attributes): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const key of Object.keys(attributes)) {
-    const v = attributes[key];
-    if (v === undefined || v === null) continue;
-    const name = labelName(key);
-    const value = attributeValue(v);
-    const at = pairs.findIndex((p) => p[0] === name);
-    if (at >= 0) pairs[at][1] = pairs[at][1] + ';' + value;
-    else pairs.push([name, value]);
-  }
-  return pairs;
-}
 
 function labelBytes(attributes: Attributes): Buffer {
   let out = labelFields.get(attributes);
   if (out === undefined) {
     const enc = new ProtoEncoder(256);
-    for (const [name, value] of labelPairs(attributes)) {
+    const pairs = labelPairs(attributes);
+    for (let i = 0; i < pairs.length; i += 2) {
       enc.fork(1);
-      enc.string(1, name);
-      enc.string(2, value);
+      enc.string(1, pairs[i]);
+      enc.string(2, pairs[i + 1]);
       enc.join();
     }
     out = Buffer.from(enc.result());
@@ -179,16 +157,12 @@ function writeMetric(enc: ProtoEncoder, kind: Family['kind'], p: DataPoint<unkno
   enc.join();
 }
 
-/** Writes the protobuf exposition of one collection, resumably (see `ExpositionWriter`). */
-export class ProtobufWriter {
-  private readonly families: Family[];
+/** Writes the protobuf exposition of one collection, resumably (see `FamilyWalk`). */
+export class ProtobufWriter extends FamilyWalk {
   private readonly enc: ProtoEncoder;
-  private f = 0;
-  private m = 0;
-  private p = -1;
 
   constructor(resourceMetrics: ResourceMetrics, reuse: Buffer | undefined) {
-    this.families = familiesOf(resourceMetrics);
+    super(familiesOf(resourceMetrics));
     this.enc = new ProtoEncoder(64 * 1024, reuse);
     const attributes = resourceMetrics.resource.attributes as Attributes;
     if (labelPairs(attributes).length > 0) {
@@ -202,38 +176,24 @@ export class ProtobufWriter {
     }
   }
 
-  write(deadline: number): boolean {
+  protected begin(family: Family): void {
     const enc = this.enc;
-    const families = this.families;
-    let budget = POINTS_PER_CHECK;
-    while (this.f < families.length) {
-      const family = families[this.f];
-      if (this.p === -1) {
-        enc.fork(0); // each MetricFamily is preceded by its length
-        enc.string(1, family.name);
-        enc.string(2, family.help === '' ? family.name : family.help);
-        enc.uint(3, family.kind === 'counter' ? COUNTER : family.kind === 'gauge' ? GAUGE : HISTOGRAM);
-        this.p = 0;
-      }
-      while (this.m < family.metrics.length) {
-        const points = family.metrics[this.m].dataPoints;
-        while (this.p < points.length) {
-          writeMetric(enc, family.kind, points[this.p] as DataPoint<unknown>);
-          this.p++;
-          if (--budget === 0) {
-            if (performance.now() >= deadline) return false;
-            budget = POINTS_PER_CHECK;
-          }
-        }
-        this.m++;
-        this.p = 0;
-      }
-      enc.join();
-      this.f++;
-      this.m = 0;
-      this.p = -1;
-    }
-    return true;
+    enc.fork(0); // each MetricFamily is preceded by its length
+    enc.string(1, family.name);
+    enc.string(2, family.help === '' ? family.name : family.help);
+    enc.uint(3, family.kind === 'counter' ? COUNTER : family.kind === 'gauge' ? GAUGE : HISTOGRAM);
+  }
+
+  protected scalar(family: Family, point: DataPoint<number>): void {
+    writeMetric(this.enc, family.kind, point);
+  }
+
+  protected histogram(family: Family, point: DataPoint<HistogramPoint>): void {
+    writeMetric(this.enc, family.kind, point);
+  }
+
+  protected override end(): void {
+    this.enc.join();
   }
 
   result(): { bytes: Buffer; backing: Buffer } {

@@ -1,46 +1,41 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { ValueType } from '@opentelemetry/api';
-import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality, DataPointType } from './otel-enums.js';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { FAULT_COMPONENTS, faultCounts } from './faults.js';
 import { FixedHistogram } from './histogram.js';
-import type { MetricDefinition } from './http-metrics.js';
+import { defineMetrics, metricData } from './metric-definition.js';
 import { hrTimeFromMs } from './series.js';
 
 // meterline's metrics about itself, as data: scrapes served by result, scrape and collection duration, internal
 // faults by component, pushes. Counted at scrape, collection and push time only, never per request.
 
-const define = (name: string, unit: string, description: string): MetricDefinition =>
-  Object.freeze({ name, unit, description });
-
-export const SELF_METRICS = Object.freeze({
-  scrapes: define('meterline.scrapes', '{scrape}', 'Scrapes of the metrics endpoint, by result.'),
-  scrapeDuration: define(
+export const SELF_METRICS = defineMetrics({
+  scrapes: ['meterline.scrapes', '{scrape}', 'Scrapes of the metrics endpoint, by result.'],
+  scrapeDuration: [
     'meterline.scrape.duration',
     's',
     'Time to answer a scrape, from the request to the last byte handed to the socket.',
-  ),
-  collectionDuration: define(
+  ],
+  collectionDuration: [
     'meterline.collection.duration',
     's',
     'Time to collect every metric of the process (scrapes, pushes and textfile writes).',
-  ),
-  internalFaults: define(
+  ],
+  internalFaults: [
     'meterline.internal_faults',
     '{fault}',
     'Faults inside meterline, swallowed so the app is unaffected (each logged once), by component.',
-  ),
-  pushAttempts: define('meterline.push.attempts', '{push}', 'Pushes to a Pushgateway started.'),
-  pushFailures: define(
+  ],
+  pushAttempts: ['meterline.push.attempts', '{push}', 'Pushes to a Pushgateway started.'],
+  pushFailures: [
     'meterline.push.failures',
     '{push}',
     'Pushes to a Pushgateway that failed after all their retries.',
-  ),
-  pushLastSuccess: define(
+  ],
+  pushLastSuccess: [
     'meterline.push.last_success_timestamp',
     's',
     'Unix time of the last successful push to a Pushgateway.',
-  ),
+  ],
 });
 
 /**
@@ -115,8 +110,9 @@ export class SelfMetrics {
     const start = this.startTime;
     const faults = faultCounts();
     const out: MetricData[] = [
-      sum(
+      metricData(
         SELF_METRICS.scrapes,
+        'counter',
         SCRAPE_ATTRS.map((attributes, i) => ({
           attributes,
           startTime: start,
@@ -124,33 +120,33 @@ export class SelfMetrics {
           value: this.scrapes[i],
         })),
       ),
-      histogram(SELF_METRICS.scrapeDuration, [
+      metricData(SELF_METRICS.scrapeDuration, 'histogram', [
         { attributes: NO_ATTRS, startTime: start, endTime, value: this.scrapeDuration.toPoint() },
       ]),
-      histogram(SELF_METRICS.collectionDuration, [
+      metricData(SELF_METRICS.collectionDuration, 'histogram', [
         { attributes: NO_ATTRS, startTime: start, endTime, value: this.collectionDuration.toPoint() },
       ]),
-      sum(
+      metricData(
         SELF_METRICS.internalFaults,
+        'counter',
         FAULT_ATTRS.map((attributes, i) => ({ attributes, startTime: start, endTime, value: faults[i] })),
       ),
     ];
     if (this.pushInUse) {
       out.push(
-        sum(SELF_METRICS.pushAttempts, [
+        metricData(SELF_METRICS.pushAttempts, 'counter', [
           { attributes: NO_ATTRS, startTime: start, endTime, value: this.pushAttempts },
         ]),
-        sum(SELF_METRICS.pushFailures, [
+        metricData(SELF_METRICS.pushFailures, 'counter', [
           { attributes: NO_ATTRS, startTime: start, endTime, value: this.pushFailures },
         ]),
       );
       if (this.pushLastSuccess !== undefined) {
-        out.push({
-          descriptor: descriptor(SELF_METRICS.pushLastSuccess, ValueType.DOUBLE),
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
-          dataPointType: DataPointType.GAUGE,
-          dataPoints: [{ attributes: NO_ATTRS, startTime: start, endTime, value: this.pushLastSuccess }],
-        });
+        out.push(
+          metricData(SELF_METRICS.pushLastSuccess, 'gauge', [
+            { attributes: NO_ATTRS, startTime: start, endTime, value: this.pushLastSuccess },
+          ]),
+        );
       }
     }
     return out;
@@ -162,27 +158,4 @@ export function selfMetricsOf(runtime: unknown): SelfMetrics | undefined {
   const self = (runtime as { store?: { self?: Partial<SelfMetrics> } } | undefined)?.store?.self;
   // duck-typed: the ESM and CJS builds of core have distinct classes
   return typeof self?.pushStarted === 'function' ? (self as SelfMetrics) : undefined;
-}
-
-function descriptor(def: MetricDefinition, valueType: ValueType) {
-  return { name: def.name, unit: def.unit, description: def.description, valueType };
-}
-
-function sum(def: MetricDefinition, dataPoints: DataPoint<number>[]): MetricData {
-  return {
-    descriptor: descriptor(def, ValueType.INT),
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.SUM,
-    dataPoints,
-    isMonotonic: true,
-  };
-}
-
-function histogram(def: MetricDefinition, dataPoints: DataPoint<Histogram>[]): MetricData {
-  return {
-    descriptor: descriptor(def, ValueType.DOUBLE),
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints,
-  };
 }

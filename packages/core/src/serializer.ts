@@ -1,9 +1,11 @@
 import type { Attributes } from '@opentelemetry/api';
-import type { DataPoint, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DataPointType } from './otel-enums.js';
-import { escapeHelp, escapeLabelValue, formatValue, labelName, prometheusName } from './naming.js';
-import { performance } from 'node:perf_hooks';
+import { FamilyWalk } from './family-walk.js';
+import type { HistogramPoint } from './histogram.js';
+import { escapeHelp, formatValue, prometheusName } from './naming.js';
 import { reportOnce } from './report.js';
+import { renderLabels, writeHistogram, writeScalar } from './text-lines.js';
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 
@@ -13,55 +15,6 @@ export interface Family {
   help: string;
   /** the metrics of the family, rendered in this order */
   metrics: MetricData[];
-}
-
-/** Rendered label sets, by attributes object: the SDK and core both keep one frozen object per series. */
-let labelStrings = new WeakMap<Attributes, string>();
-/** Histogram line heads by attributes object and family name (see histogramHeads). */
-let headBytes = new WeakMap<Attributes, Map<string, Buffer[]>>();
-const leStrings = new WeakMap<readonly number[], string[]>();
-
-function attributeValue(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v) ?? '';
-}
-
-/** `k1="v1",k2="v2"` (no braces), label names sanitised, colliding names merged with `;` as the spec says. */
-export function renderLabels(attributes: Attributes): string {
-  let out = labelStrings.get(attributes);
-  if (out !== undefined) return out;
-  const keys = Object.keys(attributes);
-  const names: string[] = [];
-  const values: string[] = [];
-  for (const key of keys) {
-    const v = attributes[key];
-    if (v === undefined || v === null) continue;
-    const name = labelName(key);
-    const value = attributeValue(v);
-    const at = names.indexOf(name);
-    if (at >= 0) values[at] = values[at] + ';' + value;
-    else {
-      names.push(name);
-      values.push(value);
-    }
-  }
-  out = '';
-  for (let i = 0; i < names.length; i++) {
-    out += (i === 0 ? '' : ',') + names[i] + '="' + escapeLabelValue(values[i]) + '"';
-  }
-  labelStrings.set(attributes, out);
-  return out;
-}
-
-function leLabels(boundaries: readonly number[]): string[] {
-  let out = leStrings.get(boundaries);
-  if (out === undefined) {
-    out = boundaries.map((b) => 'le="' + formatValue(b) + '"');
-    out.push('le="+Inf"');
-    leStrings.set(boundaries, out);
-  }
-  return out;
 }
 
 function kindOf(metric: MetricData): Kind | undefined {
@@ -135,56 +88,6 @@ export class ByteWriter {
   }
 }
 
-function writeScalar(name: string, p: DataPoint<number>, out: ByteWriter): void {
-  const labels = renderLabels(p.attributes);
-  out.text(labels === '' ? name + ' ' : name + '{' + labels + '} ');
-  out.value(p.value);
-  out.newline();
-}
-
-export function histogramHeads(
-  name: string,
-  attributes: Attributes,
-  boundaries: readonly number[],
-): Buffer[] {
-  let byName = headBytes.get(attributes);
-  if (byName === undefined) {
-    byName = new Map();
-    headBytes.set(attributes, byName);
-  }
-  let heads = byName.get(name);
-  if (heads === undefined || heads.length !== boundaries.length + 3) {
-    const labels = renderLabels(attributes);
-    const prefix = labels === '' ? name + '_bucket{' : name + '_bucket{' + labels + ',';
-    const les = leLabels(boundaries);
-    heads = [];
-    for (let b = 0; b < les.length; b++) heads.push(Buffer.from(prefix + les[b] + '} ', 'utf8'));
-    const suffix = labels === '' ? ' ' : '{' + labels + '} ';
-    heads.push(Buffer.from(name + '_sum' + suffix, 'utf8'), Buffer.from(name + '_count' + suffix, 'utf8'));
-    byName.set(name, heads);
-  }
-  return heads;
-}
-
-function writeHistogram(name: string, p: DataPoint<Histogram>, out: ByteWriter): void {
-  const h = p.value;
-  const counts = h.buckets.counts;
-  const heads = histogramHeads(name, p.attributes, h.buckets.boundaries);
-  let cumulative = 0;
-  for (let b = 0; b < counts.length; b++) {
-    cumulative += counts[b];
-    out.bytes(heads[b]);
-    out.value(cumulative);
-    out.newline();
-  }
-  out.bytes(heads[counts.length]);
-  out.value(h.sum ?? 0);
-  out.newline();
-  out.bytes(heads[counts.length + 1]);
-  out.value(h.count);
-  out.newline();
-}
-
 /** Size of the last exposition, to size the next one's buffer. */
 let lastSize = 64 * 1024;
 
@@ -225,28 +128,16 @@ export function familiesOf(resourceMetrics: ResourceMetrics): Family[] {
   return order;
 }
 
-/** Data points written between two looks at the clock in `ExpositionWriter.write` (a few hundred µs). */
-const POINTS_PER_CHECK = 32;
-
-/**
- * Writes the exposition of one collection, resumably: `write(deadline)` writes until `performance.now()` passes
- * `deadline` (or to the end) and says whether it is done, so that the shared handler can spread a large exposition
- * over several event-loop turns instead of blocking the loop for all of it.
- */
-export class ExpositionWriter {
-  private readonly families: Family[];
+/** Writes the 0.0.4 text exposition of one collection, resumably (see `FamilyWalk`). */
+export class ExpositionWriter extends FamilyWalk {
   private readonly out: ByteWriter;
-  /** position: family, metric within it, data point within that (-1: the family's header is next) */
-  private f = 0;
-  private m = 0;
-  private p = -1;
 
   constructor(
     resourceMetrics: ResourceMetrics,
     options: { targetInfo?: boolean },
     reuse: Buffer | undefined,
   ) {
-    this.families = familiesOf(resourceMetrics);
+    super(familiesOf(resourceMetrics));
     this.out = new ByteWriter(lastSize + 4096, reuse);
     if (options.targetInfo !== false) {
       const labels = renderLabels(resourceMetrics.resource.attributes as Attributes);
@@ -258,38 +149,20 @@ export class ExpositionWriter {
     }
   }
 
-  /** Write until the clock passes `deadline` (ms, `performance.now()` time); true once everything is written. */
-  write(deadline: number): boolean {
-    const out = this.out;
-    const families = this.families;
-    let budget = POINTS_PER_CHECK;
-    while (this.f < families.length) {
-      const family = families[this.f];
-      if (this.p === -1) {
-        const help = family.help === '' ? family.name : escapeHelp(family.help);
-        out.text('# HELP ' + family.name + ' ' + help + '\n# TYPE ' + family.name + ' ' + family.kind + '\n');
-        this.p = 0;
-      }
-      while (this.m < family.metrics.length) {
-        const points = family.metrics[this.m].dataPoints;
-        const histogram = family.kind === 'histogram';
-        while (this.p < points.length) {
-          if (histogram) writeHistogram(family.name, points[this.p] as DataPoint<Histogram>, out);
-          else writeScalar(family.name, points[this.p] as DataPoint<number>, out);
-          this.p++;
-          if (--budget === 0) {
-            if (performance.now() >= deadline) return false;
-            budget = POINTS_PER_CHECK;
-          }
-        }
-        this.m++;
-        this.p = 0;
-      }
-      this.f++;
-      this.m = 0;
-      this.p = -1;
-    }
-    return true;
+  protected begin(family: Family): void {
+    const help = family.help === '' ? family.name : escapeHelp(family.help);
+    this.out.text(
+      '# HELP ' + family.name + ' ' + help + '\n# TYPE ' + family.name + ' ' + family.kind + '\n',
+    );
+  }
+
+  protected scalar(family: Family, point: DataPoint<number>): void {
+    writeScalar(family.name, point, this.out);
+  }
+
+  // exemplars are OpenMetrics only
+  protected histogram(family: Family, point: DataPoint<HistogramPoint>): void {
+    writeHistogram(family.name, point, undefined, this.out);
   }
 
   /** The exposition written (a view of `backing`, the writer's buffer). */
@@ -330,10 +203,4 @@ export class OutputBuffers {
 /** The exposition (Prometheus text format 0.0.4) of the metrics, as a string. */
 export function serialize(resourceMetrics: ResourceMetrics, options: { targetInfo?: boolean } = {}): string {
   return serializeToBuffer(resourceMetrics, options).toString('utf8');
-}
-
-/** Drop cached label strings (tests). */
-export function resetSerializerCache(): void {
-  labelStrings = new WeakMap();
-  headBytes = new WeakMap();
 }

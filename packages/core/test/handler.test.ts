@@ -1,9 +1,10 @@
 import { metrics, ValueType } from '@opentelemetry/api';
 import { EventEmitter } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { promtoolCheck, rawRequest, scrape, Scrape } from '@meterline/testing';
+import { fileServer } from './helpers/file-server.js';
 import {
   configure,
   createMetricsHandler,
@@ -16,7 +17,7 @@ import {
 import { sendInSlices, writeInSteps } from '../src/handler.js';
 import { ExpositionWriter, OutputBuffers, serializeToBuffer } from '../src/serializer.js';
 
-let server: Server;
+const server = fileServer();
 let url: string;
 let queueDepth = 7;
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
     .add(1, { 'a.b': 'x', a_b: 'y', quote: 'say "hi"\\now\n' });
 
   // a plain Node server measured by core alone: the public `withMetrics` listener and `setRoute`
-  server = createServer(
+  url = await server.start(
     withMetrics((req, res) => {
       if (req.url === '/plain') setRoute(req, '/plain');
       const empty = /^\/empty\/(\d+)$/.exec(req.url ?? '');
@@ -67,13 +68,6 @@ beforeAll(async () => {
       res.end('hello');
     }),
   );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
 });
 
 describe('the shared Prometheus handler', () => {

@@ -1,17 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from '@meterline/testing';
+import { fileServer } from './helpers/file-server.js';
 import { AdapterCore } from '../src/adapter.js';
 import { setRoute, withMetrics } from '../src/index.js';
 import type { PageData } from '../src/page-history.js';
 
 const AUTH = 'Basic ' + Buffer.from('ops:secret').toString('base64');
-let server: Server;
+const server = fileServer();
 let url: string;
 
 beforeAll(async () => {
-  server = createServer(
+  url = await server.start(
     withMetrics(
       (req, res) => {
         if (req.url === '/a') setRoute(req, '/a');
@@ -20,13 +19,6 @@ beforeAll(async () => {
       { page: '/metrics/ui', auth: { basic: { username: 'ops', password: 'secret' } } },
     ),
   );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
 });
 
 describe('the live page (page option)', () => {

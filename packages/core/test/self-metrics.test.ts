@@ -1,8 +1,9 @@
 import { metrics } from '@opentelemetry/api';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { promtoolCheck, scrape } from '@meterline/testing';
+import { fileServer } from './helpers/file-server.js';
 import {
   FAULT_COMPONENTS,
   Meterline,
@@ -16,7 +17,7 @@ import { faultComponentIndex } from '../src/faults.js';
 import { reportOnce } from '../src/report.js';
 import { selfMetricsOf } from '../src/self-metrics.js';
 
-let server: Server;
+const server = fileServer();
 let url: string;
 let brokenGauge = false;
 const warnings: string[] = [];
@@ -31,7 +32,7 @@ beforeAll(async () => {
       if (brokenGauge) throw new Error('queue unreachable');
       r.observe(1);
     });
-  server = createServer(
+  url = await server.start(
     withMetrics((_req, res) => res.end('ok'), {
       // a user callback that throws on every request: swallowed, logged once, counted every time
       attributes: (req) => {
@@ -40,13 +41,6 @@ beforeAll(async () => {
       },
     }),
   );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
 });
 
 describe('self-metrics', () => {
