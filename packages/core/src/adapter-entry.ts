@@ -7,7 +7,9 @@ export { METHOD_NAMES } from './http-metrics.js';
 export { reportOnce } from './report.js';
 export type { CommonOptions } from './types.js';
 export { errorTypeOf } from './error-type.js';
-// option validation with the same messages as core's own (for meterline packages built on core)
+// option validation with the same messages as core's own (for meterline packages built on core), also as one
+// namespace (`validate.checkX`, as core's own files use it)
 export * from './validate.js';
+export * as validate from './validate.js';
 // meterline's self-metrics, for meterline packages that count into them (pushes from @meterline/jobs)
 export { selfMetricsOf, type SelfMetrics } from './self-metrics.js';

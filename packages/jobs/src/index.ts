@@ -11,7 +11,8 @@ export {
   type PushTarget,
   type MetricSelection,
 } from './push.js';
-export { runJob, BATCH_JOB_METRICS, JOBS_SCOPE, type JobContext, type RunJobOptions } from './jobs.js';
+export { runJob, BATCH_JOB_METRICS, type JobContext, type RunJobOptions } from './jobs.js';
+export { JOBS_SCOPE } from './meter.js';
 export {
   offlineWorker,
   OfflineWorker,

@@ -1,30 +1,23 @@
-import type { Attributes, Counter, Gauge, Meter } from '@opentelemetry/api';
-import type { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { Attributes, Counter, Gauge } from '@opentelemetry/api';
 import {
+  asPushError,
   PushError,
   checkPushTarget,
   countPush,
+  selectionFilter,
   selectMetrics,
   toPushgateway,
   type MetricSelection,
+  type PushCallbacks,
+  type PushOptions,
   type Pushgateway,
   type PushgatewayOptions,
-  type PushResult,
 } from './push.js';
 import { getMeterline, serialize, type Meterline } from '@meterline/core';
+import { validate } from '@meterline/core/adapter';
+import { perMeterProvider } from './meter.js';
+import { callSafely, messageOf } from './report.js';
 import { checkTextfilePath, previousFamilyBlock, writeFileAtomically } from './textfile.js';
-import {
-  checkBoolean,
-  checkFunction,
-  checkKnown,
-  checkObject,
-  checkString,
-  fail,
-  reportOnce,
-} from '@meterline/core/adapter';
-
-/** The scope name of the instruments meterline's job and worker helpers create. */
-export const JOBS_SCOPE = '@meterline/jobs';
 
 /** Prometheus names of the batch job metrics (as pushed and scraped). */
 export const BATCH_JOB_METRICS = Object.freeze({
@@ -46,45 +39,32 @@ interface JobInstruments {
   outcome: Gauge;
 }
 
-const instrumentsByProvider = new WeakMap<MeterProvider, JobInstruments>();
-
-export function jobsMeter(runtime: Meterline): Meter {
-  return runtime.meterProvider.getMeter(JOBS_SCOPE);
-}
-
-function jobInstruments(runtime: Meterline): JobInstruments {
-  let out = instrumentsByProvider.get(runtime.meterProvider);
-  if (out !== undefined) return out;
-  const meter = jobsMeter(runtime);
-  out = {
-    lastSuccess: meter.createGauge('batch_job.last_success_timestamp', {
-      unit: 's',
-      description: 'Unix time of the last successful completion of the batch job.',
-    }),
-    lastCompletion: meter.createGauge('batch_job.last_completion_timestamp', {
-      unit: 's',
-      description: 'Unix time of the last completion of the batch job, successful or not.',
-    }),
-    duration: meter.createGauge('batch_job.duration', {
-      unit: 's',
-      description: 'Duration of the last run of the batch job.',
-    }),
-    stageDuration: meter.createGauge('batch_job.stage.duration', {
-      unit: 's',
-      description: 'Duration of the last run of each stage of the batch job.',
-    }),
-    items: meter.createCounter('batch_job.items_processed', {
-      unit: '{item}',
-      description: 'Items the batch job processed.',
-    }),
-    outcome: meter.createGauge('batch_job.last_outcome', {
-      description:
-        'Outcome of the last run of the batch job: 1 on the series of the outcome it had, 0 on the other.',
-    }),
-  };
-  instrumentsByProvider.set(runtime.meterProvider, out);
-  return out;
-}
+const jobInstruments = perMeterProvider((meter): JobInstruments => ({
+  lastSuccess: meter.createGauge('batch_job.last_success_timestamp', {
+    unit: 's',
+    description: 'Unix time of the last successful completion of the batch job.',
+  }),
+  lastCompletion: meter.createGauge('batch_job.last_completion_timestamp', {
+    unit: 's',
+    description: 'Unix time of the last completion of the batch job, successful or not.',
+  }),
+  duration: meter.createGauge('batch_job.duration', {
+    unit: 's',
+    description: 'Duration of the last run of the batch job.',
+  }),
+  stageDuration: meter.createGauge('batch_job.stage.duration', {
+    unit: 's',
+    description: 'Duration of the last run of each stage of the batch job.',
+  }),
+  items: meter.createCounter('batch_job.items_processed', {
+    unit: '{item}',
+    description: 'Items the batch job processed.',
+  }),
+  outcome: meter.createGauge('batch_job.last_outcome', {
+    description:
+      'Outcome of the last run of the batch job: 1 on the series of the outcome it had, 0 on the other.',
+  }),
+}));
 
 /** What a job's function receives. */
 export interface JobContext {
@@ -99,7 +79,7 @@ export interface JobContext {
   itemsProcessed(count?: number): void;
 }
 
-export interface RunJobOptions {
+export interface RunJobOptions extends Omit<PushOptions, 'job'>, PushCallbacks {
   /**
    * Where to push at the end (a `Pushgateway`, its options or its URL). Without it the job's metrics are only
    * recorded, for the process's own /metrics.
@@ -112,14 +92,8 @@ export interface RunJobOptions {
    * `[]` pushes the job's series only.
    */
   metrics?: MetricSelection;
-  /** Include `target_info` in the push (default true). */
-  targetInfo?: boolean;
   /** After a successful run, throw the `PushError` if the push failed (default false: report it). */
   strict?: boolean;
-  /** Called after a successful push. */
-  onPush?: (result: PushResult) => void;
-  /** Called when the push failed (default: a process warning). The job's own result is unaffected. */
-  onPushError?: (error: PushError) => void;
   /**
    * Also write the job's metrics (selected like the push) to this `*.prom` file at the end of each run, for
    * node_exporter's textfile collector: atomically, mode 0644. After a failed run the file keeps the
@@ -153,6 +127,13 @@ function defaultPushErrorReport(error: PushError): void {
   process.emitWarning(error.message, { code: 'METERLINE_PUSH' });
 }
 
+function defaultTextfileErrorReport(name: string, path: string): (error: unknown) => void {
+  return (error) =>
+    process.emitWarning(`meterline: writing job ${name} to ${path} failed: ${messageOf(error)}`, {
+      code: 'METERLINE_TEXTFILE',
+    });
+}
+
 /**
  * Run a batch job and record it: start to end duration, each stage's duration, items processed, the outcome,
  * the time of the last completion and of the last success. With `pushgateway`, push at the end, also when the
@@ -169,16 +150,17 @@ export async function runJob<T>(
   options: RunJobOptions = {},
 ): Promise<T> {
   const where = 'meterline.runJob';
-  checkString(where, 'name', name);
-  if (typeof name !== 'string') fail(where, 'name', name, 'expected a non-empty string (the job name)');
-  if (typeof fn !== 'function') fail(where, 'fn', fn, 'expected the job function');
-  checkObject(where, 'options', options);
-  checkKnown(where, options, RUN_JOB_KEYS);
-  checkBoolean(where, 'strict', options.strict);
-  checkBoolean(where, 'targetInfo', options.targetInfo);
-  checkFunction(where, 'onPush', options.onPush);
-  checkFunction(where, 'onPushError', options.onPushError);
-  checkFunction(where, 'onTextfileError', options.onTextfileError);
+  validate.checkString(where, 'name', name);
+  if (typeof name !== 'string')
+    validate.fail(where, 'name', name, 'expected a non-empty string (the job name)');
+  if (typeof fn !== 'function') validate.fail(where, 'fn', fn, 'expected the job function');
+  validate.checkObject(where, 'options', options);
+  validate.checkKnown(where, options, RUN_JOB_KEYS);
+  validate.checkBoolean(where, 'strict', options.strict);
+  validate.checkBoolean(where, 'targetInfo', options.targetInfo);
+  validate.checkFunction(where, 'onPush', options.onPush);
+  validate.checkFunction(where, 'onPushError', options.onPushError);
+  validate.checkFunction(where, 'onTextfileError', options.onTextfileError);
   const textfile =
     options.textfile === undefined ? undefined : checkTextfilePath(where, 'textfile', options.textfile);
   if (options.grouping !== undefined) checkPushTarget(where, { job: name, grouping: options.grouping });
@@ -195,8 +177,9 @@ export async function runJob<T>(
     name,
     async stage<S>(stage: string, run: () => S | Promise<S>): Promise<S> {
       if (typeof stage !== 'string' || stage === '')
-        fail(`${where} stage`, 'name', stage, 'expected a non-empty stage name');
-      if (typeof run !== 'function') fail(`${where} stage`, 'fn', run, 'expected the stage function');
+        validate.fail(`${where} stage`, 'name', stage, 'expected a non-empty stage name');
+      if (typeof run !== 'function')
+        validate.fail(`${where} stage`, 'fn', run, 'expected the stage function');
       let attributes = stageAttributes.get(stage);
       if (attributes === undefined) {
         attributes = Object.freeze({ job: name, stage });
@@ -211,52 +194,43 @@ export async function runJob<T>(
     },
     itemsProcessed(count = 1): void {
       if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) {
-        fail(`${where} itemsProcessed`, 'count', count, 'expected a finite number >= 0');
+        validate.fail(`${where} itemsProcessed`, 'count', count, 'expected a finite number >= 0');
       }
       instruments.items.add(count, jobAttributes);
     },
   };
 
   const started = performance.now();
+  /** Record the end of the run, then write the textfile and push; resolves to the push's error, if any. */
+  const finish = async (succeeded: boolean): Promise<PushError | undefined> => {
+    const now = Date.now() / 1000;
+    instruments.duration.record(seconds(performance.now() - started), jobAttributes);
+    instruments.lastCompletion.record(now, jobAttributes);
+    if (succeeded) instruments.lastSuccess.record(now, jobAttributes);
+    instruments.outcome.record(succeeded ? 1 : 0, success);
+    instruments.outcome.record(succeeded ? 0 : 1, failure);
+    if (textfile !== undefined) await writeJobTextfile(textfile, runtime, name, options, succeeded);
+    return gateway === undefined ? undefined : pushJob(gateway, runtime, name, options, succeeded);
+  };
+
   let result: T;
   try {
     result = await fn(context);
   } catch (error) {
-    const now = Date.now() / 1000;
-    instruments.duration.record(seconds(performance.now() - started), jobAttributes);
-    instruments.lastCompletion.record(now, jobAttributes);
-    instruments.outcome.record(0, success);
-    instruments.outcome.record(1, failure);
-    if (textfile !== undefined) await writeJobTextfile(textfile, runtime, name, options, false);
-    if (gateway !== undefined) {
-      const pushError = await pushJob(gateway, runtime, name, options, false);
-      if (pushError !== undefined) report(options, pushError);
-    }
+    const pushError = await finish(false);
+    if (pushError !== undefined) report(options, pushError);
     throw error;
   }
-  const now = Date.now() / 1000;
-  instruments.duration.record(seconds(performance.now() - started), jobAttributes);
-  instruments.lastCompletion.record(now, jobAttributes);
-  instruments.lastSuccess.record(now, jobAttributes);
-  instruments.outcome.record(1, success);
-  instruments.outcome.record(0, failure);
-  if (textfile !== undefined) await writeJobTextfile(textfile, runtime, name, options, true);
-  if (gateway !== undefined) {
-    const pushError = await pushJob(gateway, runtime, name, options, true);
-    if (pushError !== undefined) {
-      if (options.strict === true) throw pushError;
-      report(options, pushError);
-    }
+  const pushError = await finish(true);
+  if (pushError !== undefined) {
+    if (options.strict === true) throw pushError;
+    report(options, pushError);
   }
   return result;
 }
 
 function report(options: RunJobOptions, error: PushError): void {
-  try {
-    (options.onPushError ?? defaultPushErrorReport)(error);
-  } catch (err) {
-    reportOnce('onPushError callback', err);
-  }
+  callSafely(options.onPushError ?? defaultPushErrorReport, error, 'onPushError callback');
 }
 
 /**
@@ -269,16 +243,7 @@ async function jobText(
   options: RunJobOptions,
   succeeded: boolean,
 ): Promise<string> {
-  const selection = options.metrics;
-  const others =
-    selection === undefined
-      ? undefined
-      : typeof selection === 'function'
-        ? selection
-        : (
-            (set: ReadonlySet<string>) => (family: string) =>
-              set.has(family)
-          )(new Set(selection));
+  const others = selectionFilter(options.metrics);
   const collected = await runtime.collect();
   const selected = selectMetrics(
     collected,
@@ -307,16 +272,11 @@ async function writeJobTextfile(
     if (!succeeded) text += await previousFamilyBlock(path, BATCH_JOB_METRICS.lastSuccess, 'job', name);
     await writeFileAtomically(path, text);
   } catch (err) {
-    try {
-      if (options.onTextfileError !== undefined) options.onTextfileError(err);
-      else
-        process.emitWarning(
-          `meterline: writing job ${name} to ${path} failed: ${err instanceof Error ? err.message : String(err)}`,
-          { code: 'METERLINE_TEXTFILE' },
-        );
-    } catch (callbackError) {
-      reportOnce('textfile onTextfileError callback', callbackError);
-    }
+    callSafely(
+      options.onTextfileError ?? defaultTextfileErrorReport(name, path),
+      err,
+      'textfile onTextfileError callback',
+    );
   }
 }
 
@@ -332,25 +292,9 @@ async function pushJob(
   try {
     const text = await jobText(runtime, name, options, succeeded);
     const result = await countPush(runtime, () => gateway.pushText(succeeded ? 'PUT' : 'POST', target, text));
-    if (options.onPush !== undefined) {
-      try {
-        options.onPush(result);
-      } catch (err) {
-        reportOnce('onPush callback', err);
-      }
-    }
+    callSafely(options.onPush, result, 'onPush callback');
     return undefined;
   } catch (err) {
-    if (err instanceof PushError) return err;
-    return new PushError(
-      `meterline: pushing job ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        status: undefined,
-        url: gateway.url,
-        method: succeeded ? 'PUT' : 'POST',
-        attempts: 0,
-        cause: err,
-      },
-    );
+    return asPushError(err, `pushing job ${name}`, gateway.url, succeeded ? 'PUT' : 'POST');
   }
 }

@@ -1,16 +1,7 @@
 import type { Attributes, Counter, Gauge, Histogram, UpDownCounter } from '@opentelemetry/api';
-import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { getMeterline, type Meterline } from '@meterline/core';
-import {
-  checkInteger,
-  checkKnown,
-  checkObject,
-  checkString,
-  errorTypeOf,
-  fail,
-  reportOnce,
-} from '@meterline/core/adapter';
-import { jobsMeter } from './jobs.js';
+import { errorTypeOf, reportOnce, validate } from '@meterline/core/adapter';
+import { perMeterProvider } from './meter.js';
 
 /** Buckets of the offline worker duration histograms in seconds: semconv's up to 10 s, then up to 5 minutes. */
 export const OFFLINE_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -46,14 +37,9 @@ interface WorkerInstruments {
   batchDuration: Histogram;
 }
 
-const instrumentsByProvider = new WeakMap<MeterProvider, WorkerInstruments>();
-
-function workerInstruments(runtime: Meterline): WorkerInstruments {
-  let out = instrumentsByProvider.get(runtime.meterProvider);
-  if (out !== undefined) return out;
-  const meter = jobsMeter(runtime);
+const workerInstruments = perMeterProvider((meter): WorkerInstruments => {
   const advice = { explicitBucketBoundaries: [...OFFLINE_DURATION_BUCKETS] };
-  out = {
+  return {
     received: meter.createCounter('offline_worker.items.received', {
       unit: '{item}',
       description: 'Items the offline worker took in.',
@@ -102,9 +88,7 @@ function workerInstruments(runtime: Meterline): WorkerInstruments {
       advice,
     }),
   };
-  instrumentsByProvider.set(runtime.meterProvider, out);
-  return out;
-}
+});
 
 /** What a worker's function receives besides the item(s). */
 export interface WorkerContext {
@@ -139,7 +123,7 @@ class StageContext implements BatchContext {
 
   itemsFailed(count: number, error?: unknown): void {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-      fail('meterline.OfflineWorker itemsFailed', 'count', count, 'expected an integer >= 0');
+      validate.fail('meterline.OfflineWorker itemsFailed', 'count', count, 'expected an integer >= 0');
     }
     if (count === 0) return;
     this.failedCount += count;
@@ -167,12 +151,13 @@ export class OfflineWorker {
 
   constructor(name: string, options: OfflineWorkerOptions = {}) {
     const where = 'meterline.offlineWorker';
-    checkString(where, 'name', name);
-    if (typeof name !== 'string') fail(where, 'name', name, 'expected a non-empty string (the worker name)');
-    checkObject(where, 'options', options);
-    checkKnown(where, options, ['maxStages', 'maxErrorTypes', 'runtime']);
-    checkInteger(where, 'maxStages', options.maxStages, 1, 10_000);
-    checkInteger(where, 'maxErrorTypes', options.maxErrorTypes, 1, 10_000);
+    validate.checkString(where, 'name', name);
+    if (typeof name !== 'string')
+      validate.fail(where, 'name', name, 'expected a non-empty string (the worker name)');
+    validate.checkObject(where, 'options', options);
+    validate.checkKnown(where, options, ['maxStages', 'maxErrorTypes', 'runtime']);
+    validate.checkInteger(where, 'maxStages', options.maxStages, 1, 10_000);
+    validate.checkInteger(where, 'maxErrorTypes', options.maxErrorTypes, 1, 10_000);
     this.name = name;
     this.maxStages = options.maxStages ?? 50;
     this.maxErrorTypes = options.maxErrorTypes ?? 50;
@@ -219,7 +204,7 @@ export class OfflineWorker {
     fn: (items: readonly I[], context: BatchContext) => T | Promise<T>,
   ): Promise<T> {
     if (!Array.isArray(items))
-      fail('meterline.OfflineWorker.processBatch', 'items', items, 'expected an array');
+      validate.fail('meterline.OfflineWorker.processBatch', 'items', items, 'expected an array');
     const ins = this.instruments;
     const attrs = this.attributes;
     if (!this.batching) {
@@ -256,7 +241,7 @@ export class OfflineWorker {
   /** @internal */
   async runStage<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
     if (typeof name !== 'string' || name === '')
-      fail('meterline.OfflineWorker stage', 'name', name, 'expected a non-empty stage name');
+      validate.fail('meterline.OfflineWorker stage', 'name', name, 'expected a non-empty stage name');
     let attributes = this.stageAttributes.get(name);
     if (attributes === undefined) {
       if (this.stageAttributes.size < this.maxStages) {

@@ -1,15 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { getMeterline, prometheusName, serialize, type Meterline } from '@meterline/core';
-import {
-  checkBoolean,
-  checkInteger,
-  checkKnown,
-  checkObject,
-  checkString,
-  fail,
-  selfMetricsOf,
-} from '@meterline/core/adapter';
+import { selfMetricsOf, validate } from '@meterline/core/adapter';
+import { messageOf } from './report.js';
+import { checkSelection } from './option-checks.js';
 
 /** Where the Pushgateway is and how hard to try. */
 export interface PushgatewayOptions {
@@ -45,6 +39,14 @@ export interface PushOptions extends PushTarget {
   targetInfo?: boolean;
   /** The runtime to collect from (default: the process-wide one). */
   runtime?: Meterline;
+}
+
+/** Who hears of the pushes a helper makes for the app (runJob, schedulePush); neither may throw into it. */
+export interface PushCallbacks {
+  /** Called after each successful push. */
+  onPush?: (result: PushResult) => void;
+  /** Called when a push failed after its retries (default: a process warning). */
+  onPushError?: (error: PushError) => void;
 }
 
 export interface PushResult {
@@ -90,22 +92,34 @@ export class PushError extends Error {
   }
 }
 
+/** `err` as a PushError: itself if it is one, else one saying `what` failed before any answer from `url`. */
+export function asPushError(err: unknown, what: string, url: string, method: string): PushError {
+  if (err instanceof PushError) return err;
+  return new PushError(`meterline: ${what} failed: ${messageOf(err)}`, {
+    status: undefined,
+    url,
+    method,
+    attempts: 0,
+    cause: err,
+  });
+}
+
 const GATEWAY_KEYS = ['url', 'timeoutMs', 'retries', 'backoffMs', 'maxBackoffMs', 'headers'] as const;
 const PUSH_KEYS = ['job', 'grouping', 'metrics', 'targetInfo', 'runtime'] as const;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Check `{ job, grouping }`; throws a TypeError naming the bad option. */
 export function checkPushTarget(where: string, target: PushTarget): void {
-  checkObject(where, 'options', target);
-  if (target === undefined) fail(where, 'job', undefined, 'expected a non-empty string');
-  checkString(where, 'job', target.job);
+  validate.checkObject(where, 'options', target);
+  if (target === undefined) validate.fail(where, 'job', undefined, 'expected a non-empty string');
+  validate.checkString(where, 'job', target.job);
   if (target.job === undefined)
-    fail(where, 'job', undefined, 'expected a non-empty string (the job grouping label)');
-  checkObject(where, 'grouping', target.grouping);
+    validate.fail(where, 'job', undefined, 'expected a non-empty string (the job grouping label)');
+  validate.checkObject(where, 'grouping', target.grouping);
   if (target.grouping !== undefined) {
     for (const [name, value] of Object.entries(target.grouping)) {
       if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-        fail(
+        validate.fail(
           where,
           `grouping.${name}`,
           value,
@@ -113,16 +127,15 @@ export function checkPushTarget(where: string, target: PushTarget): void {
         );
       }
       if (name === 'job')
-        fail(where, 'grouping.job', value, 'give the job name as the "job" option, not as a grouping label');
-      if (typeof value !== 'string') fail(where, `grouping.${name}`, value, 'expected a string label value');
+        validate.fail(
+          where,
+          'grouping.job',
+          value,
+          'give the job name as the "job" option, not as a grouping label',
+        );
+      if (typeof value !== 'string')
+        validate.fail(where, `grouping.${name}`, value, 'expected a string label value');
     }
-  }
-}
-
-export function checkSelection(where: string, value: unknown): void {
-  if (value === undefined || typeof value === 'function') return;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
-    fail(where, 'metrics', value, 'expected an array of metric names or a function (name) => boolean');
   }
 }
 
@@ -209,6 +222,18 @@ export function selectionFilter(
   return (name) => names.has(name);
 }
 
+/** The exposition of what `options` selects (`metrics`, `targetInfo`) from a fresh collection of `runtime`. */
+export async function selectedText(
+  runtime: Meterline,
+  options: Pick<PushOptions, 'metrics' | 'targetInfo'>,
+  timeoutMs?: number,
+): Promise<string> {
+  const collected = await runtime.collect(timeoutMs);
+  return serialize(selectMetrics(collected, selectionFilter(options.metrics)), {
+    targetInfo: options.targetInfo !== false,
+  });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -227,30 +252,30 @@ export class Pushgateway {
   constructor(options: PushgatewayOptions | string) {
     const where = 'meterline.Pushgateway';
     const opts: PushgatewayOptions = typeof options === 'string' ? { url: options } : options;
-    checkObject(where, 'options', opts);
+    validate.checkObject(where, 'options', opts);
     if (opts === undefined)
-      fail(where, 'url', undefined, 'expected the Pushgateway base URL, e.g. http://127.0.0.1:9091');
-    checkKnown(where, opts, GATEWAY_KEYS);
-    checkString(where, 'url', opts.url);
+      validate.fail(where, 'url', undefined, 'expected the Pushgateway base URL, e.g. http://127.0.0.1:9091');
+    validate.checkKnown(where, opts, GATEWAY_KEYS);
+    validate.checkString(where, 'url', opts.url);
     let parsed: URL;
     try {
       parsed = new URL(opts.url);
     } catch {
-      fail(where, 'url', opts.url, 'expected an absolute http(s) URL, e.g. http://127.0.0.1:9091');
+      validate.fail(where, 'url', opts.url, 'expected an absolute http(s) URL, e.g. http://127.0.0.1:9091');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      fail(where, 'url', opts.url, 'expected an http: or https: URL');
+      validate.fail(where, 'url', opts.url, 'expected an http: or https: URL');
     }
     if (parsed.search !== '' || parsed.hash !== '')
-      fail(where, 'url', opts.url, 'expected a base URL without query or fragment');
-    checkInteger(where, 'timeoutMs', opts.timeoutMs, 1, 600_000);
-    checkInteger(where, 'retries', opts.retries, 0, 100);
-    checkInteger(where, 'backoffMs', opts.backoffMs, 0, 600_000);
-    checkInteger(where, 'maxBackoffMs', opts.maxBackoffMs, 0, 600_000);
-    checkObject(where, 'headers', opts.headers);
+      validate.fail(where, 'url', opts.url, 'expected a base URL without query or fragment');
+    validate.checkInteger(where, 'timeoutMs', opts.timeoutMs, 1, 600_000);
+    validate.checkInteger(where, 'retries', opts.retries, 0, 100);
+    validate.checkInteger(where, 'backoffMs', opts.backoffMs, 0, 600_000);
+    validate.checkInteger(where, 'maxBackoffMs', opts.maxBackoffMs, 0, 600_000);
+    validate.checkObject(where, 'headers', opts.headers);
     if (opts.headers !== undefined) {
       for (const [k, v] of Object.entries(opts.headers)) {
-        if (typeof v !== 'string') fail(where, `headers.${k}`, v, 'expected a string header value');
+        if (typeof v !== 'string') validate.fail(where, `headers.${k}`, v, 'expected a string header value');
       }
     }
     this.url = parsed.origin + parsed.pathname.replace(/\/+$/, '');
@@ -275,7 +300,7 @@ export class Pushgateway {
   delete(target: PushTarget): Promise<PushResult> {
     const where = 'meterline.Pushgateway.delete';
     checkPushTarget(where, target);
-    checkKnown(where, target, ['job', 'grouping']);
+    validate.checkKnown(where, target, ['job', 'grouping']);
     return this.send('DELETE', target, undefined);
   }
 
@@ -283,22 +308,18 @@ export class Pushgateway {
   async pushText(method: 'PUT' | 'POST', target: PushTarget, text: string): Promise<PushResult> {
     checkPushTarget('meterline.Pushgateway.pushText', target);
     if (method !== 'PUT' && method !== 'POST')
-      fail('meterline.Pushgateway.pushText', 'method', method, 'expected "PUT" or "POST"');
+      validate.fail('meterline.Pushgateway.pushText', 'method', method, 'expected "PUT" or "POST"');
     return this.send(method, target, text);
   }
 
   private async pushWith(method: 'PUT' | 'POST', where: string, options: PushOptions): Promise<PushResult> {
     checkPushTarget(where, options);
-    checkKnown(where, options, PUSH_KEYS);
+    validate.checkKnown(where, options, PUSH_KEYS);
     checkSelection(where, options.metrics);
-    checkBoolean(where, 'targetInfo', options.targetInfo);
+    validate.checkBoolean(where, 'targetInfo', options.targetInfo);
     const runtime = options.runtime ?? getMeterline();
     return countPush(runtime, async () => {
-      const collected = await runtime.collect(this.timeoutMs);
-      const text = serialize(selectMetrics(collected, selectionFilter(options.metrics)), {
-        targetInfo: options.targetInfo !== false,
-      });
-      return this.send(method, options, text);
+      return this.send(method, options, await selectedText(runtime, options, this.timeoutMs));
     });
   }
 
@@ -369,12 +390,12 @@ export async function pushMetrics(
   options: PushgatewayOptions & PushOptions & { method?: 'PUT' | 'POST' },
 ): Promise<PushResult> {
   const where = 'meterline.pushMetrics';
-  checkObject(where, 'options', options);
-  if (options === undefined) fail(where, 'url', undefined, 'expected { url, job } at least');
-  checkKnown(where, options, [...GATEWAY_KEYS, ...PUSH_KEYS, 'method']);
+  validate.checkObject(where, 'options', options);
+  if (options === undefined) validate.fail(where, 'url', undefined, 'expected { url, job } at least');
+  validate.checkKnown(where, options, [...GATEWAY_KEYS, ...PUSH_KEYS, 'method']);
   const { url, timeoutMs, retries, backoffMs, maxBackoffMs, headers, method = 'PUT', ...push } = options;
   if (method !== 'PUT' && method !== 'POST')
-    fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
+    validate.fail(where, 'method', method, 'expected "PUT" (replace) or "POST" (add)');
   const gateway = new Pushgateway({ url, timeoutMs, retries, backoffMs, maxBackoffMs, headers });
   return method === 'PUT' ? gateway.push(push) : gateway.pushAdd(push);
 }
@@ -403,5 +424,5 @@ export function toPushgateway(where: string, value: unknown): Pushgateway {
   if (typeof value === 'string' || (value !== null && typeof value === 'object')) {
     return new Pushgateway(value as PushgatewayOptions | string);
   }
-  return fail(where, 'pushgateway', value, 'expected a Pushgateway, its options or its URL');
+  return validate.fail(where, 'pushgateway', value, 'expected a Pushgateway, its options or its URL');
 }

@@ -1,4 +1,3 @@
-import { fail } from '@meterline/core/adapter';
 import { onShutdown } from './shutdown.js';
 
 // Run a task on an interval: never two at once, a shorter wait after a failure (doubling up to the interval),
@@ -112,24 +111,6 @@ export class Repeater {
     const { intervalMs, retryMs } = this.settings;
     if (this.consecutiveFailures === 0) return intervalMs;
     return Math.min(retryMs * 2 ** (this.consecutiveFailures - 1), intervalMs);
-  }
-}
-
-/** Check an interval option (ms). */
-export function checkInterval(where: string, option: string, value: unknown, min: number): void {
-  if (
-    value !== undefined &&
-    (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > 86_400_000)
-  ) {
-    fail(where, option, value, `expected an integer number of milliseconds from ${min} to 86400000`);
-  }
-}
-
-/** Check a `signals` option. */
-export function checkSignals(where: string, value: unknown): void {
-  if (value === undefined) return;
-  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s))) {
-    fail(where, 'signals', value, "expected an array of signal names, e.g. ['SIGTERM', 'SIGINT'], or []");
   }
 }
 

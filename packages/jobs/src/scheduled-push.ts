@@ -1,35 +1,26 @@
-import { getMeterline, serialize, type Meterline } from '@meterline/core';
+import { getMeterline } from '@meterline/core';
+import { selfMetricsOf, validate } from '@meterline/core/adapter';
 import {
-  checkBoolean,
-  checkFunction,
-  checkInteger,
-  checkKnown,
-  checkObject,
-  fail,
-  reportOnce,
-  selfMetricsOf,
-} from '@meterline/core/adapter';
-import {
+  asPushError,
   checkPushTarget,
-  checkSelection,
   countPush,
   PushError,
-  selectionFilter,
-  selectMetrics,
+  selectedText,
   toPushgateway,
-  type MetricSelection,
+  type PushCallbacks,
+  type PushOptions,
   type Pushgateway,
   type PushgatewayOptions,
   type PushResult,
 } from './push.js';
-import { checkInterval, checkSignals, Repeater, stableText, type RepeatSettings } from './repeat.js';
+import { Repeater, stableText, type RepeatSettings } from './repeat.js';
+import { callSafely } from './report.js';
 import { SHUTDOWN_SIGNALS } from './shutdown.js';
+import { checkInterval, checkSignals, checkSelection } from './option-checks.js';
 
-export interface ScheduledPushOptions {
+export interface ScheduledPushOptions extends PushOptions, PushCallbacks {
   /** The Pushgateway (a `Pushgateway`, its options or its URL); its own retries apply to each push. */
   pushgateway: Pushgateway | PushgatewayOptions | string;
-  /** The `job` grouping label. */
-  job: string;
   /**
    * Further grouping labels. Several replicas pushing the same `job` need one that tells them apart, e.g.
    * `{ instance: os.hostname() }` or the pod name: a PUT replaces the whole group, so replicas sharing a group
@@ -45,10 +36,6 @@ export interface ScheduledPushOptions {
   retryMs?: number;
   /** PUT (default): the group holds exactly what was pushed last. POST: only the families pushed are replaced. */
   method?: 'PUT' | 'POST';
-  /** Push only these families (default: everything the process exposes on /metrics). */
-  metrics?: MetricSelection;
-  /** Include `target_info` (default true). */
-  targetInfo?: boolean;
   /**
    * Push once more when the schedule is stopped, and when the process gets one of `signals` or reaches
    * `beforeExit` (default true). The signal then still ends the process as it would have.
@@ -58,12 +45,8 @@ export interface ScheduledPushOptions {
   signals?: NodeJS.Signals[];
   /** Longest wait for the final push at shutdown, ms (default 5000). */
   finalPushTimeoutMs?: number;
-  /** Called after each successful push. */
-  onPush?: (result: PushResult) => void;
   /** Called when a push failed after its retries (default: one process warning per failure streak). */
   onPushError?: (error: PushError) => void;
-  /** The runtime to collect from (default: the process-wide one). */
-  runtime?: Meterline;
 }
 
 const KEYS = [
@@ -107,20 +90,12 @@ export class ScheduledPush {
         const result = await push(text);
         lastPushed = stable;
         this.last = result;
-        try {
-          onPush(result);
-        } catch (err) {
-          reportOnce('onPush callback', err);
-        }
+        callSafely(onPush, result, 'onPush callback');
         return true;
       } catch (err) {
-        const error = err instanceof PushError ? err : wrap(err);
+        const error = asPushError(err, 'scheduled push', '', '');
         this.last = error;
-        try {
-          onError(error);
-        } catch (callbackError) {
-          reportOnce('onPushError callback', callbackError);
-        }
+        callSafely(onError, error, 'onPushError callback');
         return false;
       }
     }, settings);
@@ -145,19 +120,6 @@ export class ScheduledPush {
   }
 }
 
-function wrap(err: unknown): PushError {
-  return new PushError(
-    `meterline: scheduled push failed: ${err instanceof Error ? err.message : String(err)}`,
-    {
-      status: undefined,
-      url: '',
-      method: '',
-      attempts: 0,
-      cause: err,
-    },
-  );
-}
-
 /**
  * Push everything the process exposes to a Pushgateway now and then every `intervalMs`, until stopped. Each push
  * is a fresh collection of the cumulative counts, so a push after an outage carries everything counted meanwhile:
@@ -168,28 +130,28 @@ function wrap(err: unknown): PushError {
  */
 export function schedulePush(options: ScheduledPushOptions): ScheduledPush {
   const where = 'meterline.schedulePush';
-  checkObject(where, 'options', options);
-  if (options === undefined) fail(where, 'pushgateway', undefined, 'expected { pushgateway, job } at least');
-  checkKnown(where, options, KEYS);
+  validate.checkObject(where, 'options', options);
+  if (options === undefined)
+    validate.fail(where, 'pushgateway', undefined, 'expected { pushgateway, job } at least');
+  validate.checkKnown(where, options, KEYS);
   if (options.pushgateway === undefined)
-    fail(where, 'pushgateway', undefined, 'expected a Pushgateway, its options or its URL');
+    validate.fail(where, 'pushgateway', undefined, 'expected a Pushgateway, its options or its URL');
   const gateway = toPushgateway(where, options.pushgateway);
   checkPushTarget(where, { job: options.job, grouping: options.grouping });
   checkInterval(where, 'intervalMs', options.intervalMs, 10);
   checkInterval(where, 'retryMs', options.retryMs, 1);
-  checkInteger(where, 'finalPushTimeoutMs', options.finalPushTimeoutMs, 1, 600_000);
+  validate.checkInteger(where, 'finalPushTimeoutMs', options.finalPushTimeoutMs, 1, 600_000);
   if (options.method !== undefined && options.method !== 'PUT' && options.method !== 'POST')
-    fail(where, 'method', options.method, 'expected "PUT" (replace the group) or "POST" (add)');
-  checkBoolean(where, 'targetInfo', options.targetInfo);
-  checkBoolean(where, 'finalPush', options.finalPush);
+    validate.fail(where, 'method', options.method, 'expected "PUT" (replace the group) or "POST" (add)');
+  validate.checkBoolean(where, 'targetInfo', options.targetInfo);
+  validate.checkBoolean(where, 'finalPush', options.finalPush);
   checkSignals(where, options.signals);
-  checkFunction(where, 'onPush', options.onPush);
-  checkFunction(where, 'onPushError', options.onPushError);
+  validate.checkFunction(where, 'onPush', options.onPush);
+  validate.checkFunction(where, 'onPushError', options.onPushError);
   checkSelection(where, options.metrics);
   const runtime = options.runtime ?? getMeterline();
   const intervalMs = options.intervalMs ?? 15_000;
   const target = { job: options.job, grouping: options.grouping };
-  const keep = selectionFilter(options.metrics);
   const method = options.method ?? 'PUT';
   // the push families show from the start, so a first failure is already an increase of the counter
   const self = selfMetricsOf(runtime);
@@ -212,8 +174,7 @@ export function schedulePush(options: ScheduledPushOptions): ScheduledPush {
     options.onPush?.(result);
   };
   return new ScheduledPush(
-    async () =>
-      serialize(selectMetrics(await runtime.collect(), keep), { targetInfo: options.targetInfo !== false }),
+    () => selectedText(runtime, options),
     (text) => countPush(runtime, () => gateway.pushText(method, target, text)),
     {
       intervalMs,

@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { getMeterline, serialize, type Meterline } from '@meterline/core';
-import {
-  checkBoolean,
-  checkFunction,
-  checkKnown,
-  checkObject,
-  checkString,
-  fail,
-  reportOnce,
-} from '@meterline/core/adapter';
-import { checkSelection, selectionFilter, selectMetrics, type MetricSelection } from './push.js';
-import { checkInterval, checkSignals, Repeater, stableText } from './repeat.js';
+import { getMeterline, type Meterline } from '@meterline/core';
+import { validate } from '@meterline/core/adapter';
+import { selectedText, type MetricSelection } from './push.js';
+import { Repeater, stableText } from './repeat.js';
+import { callSafely, messageOf } from './report.js';
 import { SHUTDOWN_SIGNALS } from './shutdown.js';
+import { checkInterval, checkSignals, checkSelection } from './option-checks.js';
 
 // node_exporter's textfile collector: it reads every `*.prom` file of its `--collector.textfile.directory` on each
 // scrape. A file is replaced whole (temp file in the same directory, then rename), so a scrape never reads half a
@@ -24,10 +18,11 @@ export const TEXTFILE_MODE = 0o644;
 
 /** Check a textfile path: absolute or relative, its name ending in `.prom` (the only files the collector reads). */
 export function checkTextfilePath(where: string, option: string, path: unknown): string {
-  checkString(where, option, path);
-  if (typeof path !== 'string') return fail(where, option, path, 'expected the path of a *.prom file');
+  validate.checkString(where, option, path);
+  if (typeof path !== 'string')
+    return validate.fail(where, option, path, 'expected the path of a *.prom file');
   if (!basename(path).endsWith('.prom') || basename(path) === '.prom') {
-    fail(
+    validate.fail(
       where,
       option,
       path,
@@ -74,27 +69,19 @@ export interface TextfileOptions {
 const TEXTFILE_KEYS = ['path', 'metrics', 'targetInfo', 'runtime'] as const;
 
 function checkTextfileOptions(where: string, options: TextfileOptions, extra: readonly string[]): string {
-  checkObject(where, 'options', options);
-  if (options === undefined) fail(where, 'path', undefined, 'expected { path } at least');
-  checkKnown(where, options, [...TEXTFILE_KEYS, ...extra]);
+  validate.checkObject(where, 'options', options);
+  if (options === undefined) validate.fail(where, 'path', undefined, 'expected { path } at least');
+  validate.checkKnown(where, options, [...TEXTFILE_KEYS, ...extra]);
   const path = checkTextfilePath(where, 'path', options.path);
-  checkBoolean(where, 'targetInfo', options.targetInfo);
+  validate.checkBoolean(where, 'targetInfo', options.targetInfo);
   checkSelection(where, options.metrics);
   return path;
-}
-
-/** The exposition of what `options` selects. */
-async function selectedText(options: TextfileOptions): Promise<string> {
-  const runtime = options.runtime ?? getMeterline();
-  return serialize(selectMetrics(await runtime.collect(), selectionFilter(options.metrics)), {
-    targetInfo: options.targetInfo !== false,
-  });
 }
 
 /** Write everything the process exposes (or the `metrics` selected) to a `*.prom` file, atomically, mode 0644. */
 export async function writeTextfile(options: TextfileOptions): Promise<void> {
   const path = checkTextfileOptions('meterline.writeTextfile', options, []);
-  await writeFileAtomically(path, await selectedText(options));
+  await writeFileAtomically(path, await selectedText(options.runtime ?? getMeterline(), options));
 }
 
 export interface ScheduledTextfileOptions extends TextfileOptions {
@@ -137,18 +124,25 @@ export function scheduleTextfile(options: ScheduledTextfileOptions): ScheduledTe
   const where = 'meterline.scheduleTextfile';
   const path = checkTextfileOptions(where, options, ['intervalMs', 'finalWrite', 'signals', 'onError']);
   checkInterval(where, 'intervalMs', options.intervalMs, 10);
-  checkBoolean(where, 'finalWrite', options.finalWrite);
+  validate.checkBoolean(where, 'finalWrite', options.finalWrite);
   checkSignals(where, options.signals);
-  checkFunction(where, 'onError', options.onError);
+  validate.checkFunction(where, 'onError', options.onError);
   const intervalMs = options.intervalMs ?? 15_000;
   const finalWrite = options.finalWrite ?? true;
   let warned = false;
+  const warnOnce = (err: unknown): void => {
+    if (warned) return;
+    warned = true;
+    process.emitWarning(`meterline: writing ${path} failed: ${messageOf(err)} (retrying)`, {
+      code: 'METERLINE_TEXTFILE',
+    });
+  };
   /** What the last successful write held, volatile self-metrics left out. */
   let lastWritten: string | undefined;
   const repeater = new Repeater(
     async (onlyIfChanged) => {
       try {
-        const text = await selectedText(options);
+        const text = await selectedText(options.runtime ?? getMeterline(), options);
         const stable = stableText(text);
         if (onlyIfChanged && stable === lastWritten) return true;
         await writeFileAtomically(path, text);
@@ -156,18 +150,7 @@ export function scheduleTextfile(options: ScheduledTextfileOptions): ScheduledTe
         warned = false;
         return true;
       } catch (err) {
-        try {
-          if (options.onError !== undefined) options.onError(err);
-          else if (!warned) {
-            warned = true;
-            process.emitWarning(
-              `meterline: writing ${path} failed: ${err instanceof Error ? err.message : String(err)} (retrying)`,
-              { code: 'METERLINE_TEXTFILE' },
-            );
-          }
-        } catch (callbackError) {
-          reportOnce('textfile onError callback', callbackError);
-        }
+        callSafely(options.onError ?? warnOnce, err, 'textfile onError callback');
         return false;
       }
     },

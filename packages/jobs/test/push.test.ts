@@ -1,46 +1,32 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configure, getMeterline, serialize } from '@meterline/core';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { getMeterline, serialize } from '@meterline/core';
+import { listening } from '@meterline/testing';
 import { groupingPath, pushMetrics, PushError, Pushgateway } from '../src/index.js';
-import { freePort, Parsed, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { freePort, Parsed, pushgatewayForFile } from './helpers/pushgateway.js';
 
-let gateway: RunningPushgateway;
-
-beforeAll(async () => {
-  configure({ serviceName: 'push-test' });
-  gateway = await startPushgateway();
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-});
+const gateway = pushgatewayForFile('push-test');
 
 const meter = () => getMeterline().meterProvider.getMeter('push-test');
 
-/** A plain HTTP server whose handler is `respond`; counts requests. */
-async function fakeServer(respond: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{
-  url: string;
-  requests: () => number;
-  close: () => Promise<void>;
-}> {
+/** Run `body` against a plain HTTP server whose handler is `respond` (it counts requests), closed after. */
+async function withFakeServer(
+  respond: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+  body: (server: { url: string; requests: () => number }) => Promise<void>,
+): Promise<void> {
   let n = 0;
-  const server: Server = createServer((req, res) => {
-    n++;
-    req.resume();
-    respond(req, res, n);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests: () => n,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await listening(
+    createServer((req, res) => {
+      n++;
+      req.resume();
+      respond(req, res, n);
+    }).listen(0, '127.0.0.1'),
+  );
+  try {
+    await body({ url: server.url, requests: () => n });
+  } finally {
+    await server.close();
+  }
 }
 
 describe('groupingPath', () => {
@@ -89,17 +75,14 @@ describe('push to a real Pushgateway', () => {
 
   it("meterline's default output with HTTP metrics (histograms, counters, gauges) is accepted as is", async () => {
     const runtime = getMeterline();
-    const server = createServer((req, res) => {
-      runtime.recorder.start(req, res);
-      res.end('ok');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${port}/x`)).text();
-    await new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+    const server = await listening(
+      createServer((req, res) => {
+        runtime.recorder.start(req, res);
+        res.end('ok');
+      }).listen(0, '127.0.0.1'),
+    );
+    for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/x`)).text();
+    await server.close();
     const text = await runtime.scrape();
     expect(text).toContain('# TYPE http_server_request_duration_seconds histogram');
     expect(text).toContain('# TYPE network_server_io_bytes_total counter');
@@ -205,41 +188,41 @@ describe('push to a real Pushgateway', () => {
 
 describe('retries and failures', () => {
   it('retries 5xx with backoff and succeeds when the gateway recovers', async () => {
-    const server = await fakeServer((_req, res, n) => {
-      res.statusCode = n <= 2 ? 503 : 200;
-      res.end(n <= 2 ? 'starting' : '');
-    });
-    try {
-      const result = await new Pushgateway({ url: server.url, retries: 3, backoffMs: 1 }).pushText(
-        'PUT',
-        { job: 'retry' },
-        'x 1\n',
-      );
-      expect(result.attempts).toBe(3);
-      expect(result.status).toBe(200);
-      expect(server.requests()).toBe(3);
-    } finally {
-      await server.close();
-    }
+    await withFakeServer(
+      (_req, res, n) => {
+        res.statusCode = n <= 2 ? 503 : 200;
+        res.end(n <= 2 ? 'starting' : '');
+      },
+      async (server) => {
+        const result = await new Pushgateway({ url: server.url, retries: 3, backoffMs: 1 }).pushText(
+          'PUT',
+          { job: 'retry' },
+          'x 1\n',
+        );
+        expect(result.attempts).toBe(3);
+        expect(result.status).toBe(200);
+        expect(server.requests()).toBe(3);
+      },
+    );
   });
 
   it('gives up after retries on persistent 5xx with the last status', async () => {
-    const server = await fakeServer((_req, res) => {
-      res.statusCode = 500;
-      res.end('disk full');
-    });
-    try {
-      const error = await new Pushgateway({ url: server.url, retries: 2, backoffMs: 1 })
-        .pushText('POST', { job: 'r' }, 'x 1\n')
-        .catch((e) => e);
-      expect(error).toBeInstanceOf(PushError);
-      expect(error.status).toBe(500);
-      expect(error.attempts).toBe(3);
-      expect(error.body).toBe('disk full');
-      expect(server.requests()).toBe(3);
-    } finally {
-      await server.close();
-    }
+    await withFakeServer(
+      (_req, res) => {
+        res.statusCode = 500;
+        res.end('disk full');
+      },
+      async (server) => {
+        const error = await new Pushgateway({ url: server.url, retries: 2, backoffMs: 1 })
+          .pushText('POST', { job: 'r' }, 'x 1\n')
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(PushError);
+        expect(error.status).toBe(500);
+        expect(error.attempts).toBe(3);
+        expect(error.body).toBe('disk full');
+        expect(server.requests()).toBe(3);
+      },
+    );
   });
 
   it('an unreachable gateway gives a PushError without status after every attempt', async () => {
@@ -254,43 +237,42 @@ describe('retries and failures', () => {
   });
 
   it('a gateway that does not answer times out per attempt', async () => {
-    const server = await fakeServer(() => {
-      // never answers
-    });
-    try {
-      const error = await new Pushgateway({ url: server.url, timeoutMs: 100, retries: 1, backoffMs: 1 })
-        .pushText('PUT', { job: 'slow' }, 'x 1\n')
-        .catch((e) => e);
-      expect(error).toBeInstanceOf(PushError);
-      expect(error.status).toBeUndefined();
-      expect(error.attempts).toBe(2);
-      expect(error.message).toMatch(/no answer within 100 ms/);
-      expect(server.requests()).toBe(2);
-    } finally {
-      await server.close();
-    }
+    await withFakeServer(
+      () => {
+        // never answers
+      },
+      async (server) => {
+        const error = await new Pushgateway({ url: server.url, timeoutMs: 100, retries: 1, backoffMs: 1 })
+          .pushText('PUT', { job: 'slow' }, 'x 1\n')
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(PushError);
+        expect(error.status).toBeUndefined();
+        expect(error.attempts).toBe(2);
+        expect(error.message).toMatch(/no answer within 100 ms/);
+        expect(server.requests()).toBe(2);
+      },
+    );
   });
 
   it('sends the configured headers and keeps a path prefix of the URL', async () => {
     let seen: { url?: string; auth?: string; type?: string } = {};
-    const server = await fakeServer((req, res) => {
-      seen = { url: req.url, auth: req.headers.authorization, type: req.headers['content-type'] };
-      res.end();
-    });
-    try {
-      await new Pushgateway({ url: `${server.url}/pgw/`, headers: { Authorization: 'Bearer t0k' } }).pushText(
-        'PUT',
-        { job: 'h' },
-        'x 1\n',
-      );
-      expect(seen).toEqual({
-        url: '/pgw/metrics/job/h',
-        auth: 'Bearer t0k',
-        type: 'text/plain; version=0.0.4; charset=utf-8',
-      });
-    } finally {
-      await server.close();
-    }
+    await withFakeServer(
+      (req, res) => {
+        seen = { url: req.url, auth: req.headers.authorization, type: req.headers['content-type'] };
+        res.end();
+      },
+      async (server) => {
+        await new Pushgateway({
+          url: `${server.url}/pgw/`,
+          headers: { Authorization: 'Bearer t0k' },
+        }).pushText('PUT', { job: 'h' }, 'x 1\n');
+        expect(seen).toEqual({
+          url: '/pgw/metrics/job/h',
+          auth: 'Bearer t0k',
+          type: 'text/plain; version=0.0.4; charset=utf-8',
+        });
+      },
+    );
   });
 });
 
@@ -319,26 +301,26 @@ describe('validation', () => {
   it('the pushed body is the same serialiser as /metrics', async () => {
     const runtime = getMeterline();
     let body = '';
-    const server = await fakeServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        body = Buffer.concat(chunks).toString();
-        res.end();
-      });
-    });
-    try {
-      await new Pushgateway(server.url).push({ job: 'same' });
-      // meterline's self-metrics count this very push and collection: compare the rest
-      const stable = (text: string) =>
-        text
-          .split('\n')
-          .filter((line) => !/^(# (HELP|TYPE) )?meterline_(collection|scrape|push)_/.test(line))
-          .join('\n');
-      expect(body).toContain('meterline_collection_duration_seconds_count');
-      expect(stable(body)).toBe(stable(serialize(await runtime.collect())));
-    } finally {
-      await server.close();
-    }
+    await withFakeServer(
+      (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          body = Buffer.concat(chunks).toString();
+          res.end();
+        });
+      },
+      async (server) => {
+        await new Pushgateway(server.url).push({ job: 'same' });
+        // meterline's self-metrics count this very push and collection: compare the rest
+        const stable = (text: string) =>
+          text
+            .split('\n')
+            .filter((line) => !/^(# (HELP|TYPE) )?meterline_(collection|scrape|push)_/.test(line))
+            .join('\n');
+        expect(body).toContain('meterline_collection_duration_seconds_count');
+        expect(stable(body)).toBe(stable(serialize(await runtime.collect())));
+      },
+    );
   });
 });

@@ -1,20 +1,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configure, Meterline } from '@meterline/core';
+import { describe, expect, it } from 'vitest';
+import { Meterline } from '@meterline/core';
 import { PushError, schedulePush } from '../src/index.js';
-import { startPushgateway, type Parsed, type RunningPushgateway } from './helpers/pushgateway.js';
+import {
+  pushgatewayForFile,
+  startPushgateway,
+  type Parsed,
+  type RunningPushgateway,
+} from './helpers/pushgateway.js';
 
-let gateway: RunningPushgateway;
-
-beforeAll(async () => {
-  configure({ serviceName: 'scheduled-test' });
-  gateway = await startPushgateway();
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-});
+const gateway = pushgatewayForFile('scheduled-test');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// parse-prometheus-text-format ships no types
-// @ts-expect-error no declaration file
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll } from 'vitest';
+import { configure } from '@meterline/core';
+import { listening, metricsAt, Scrape } from '@meterline/testing';
 
 export const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 
@@ -24,44 +24,23 @@ export interface Sample {
   labels: Labels;
   value: number;
 }
-interface RawFamily {
-  name: string;
-  type: string;
-  metrics: { value?: string; labels?: Labels }[];
-}
-
 /**
- * A parsed exposition: samples by name. parse-prometheus-text-format folds the series of a labelled histogram
- * into one sample, so histogram TYPE lines are dropped first: each `_bucket`, `_sum` and `_count` line then
- * parses as its own untyped sample with its labels.
+ * A parsed exposition on the shared parser (@meterline/testing's Scrape): samples by their own name (`x_bucket`,
+ * `x_count`: a histogram's base name has none) matched by included labels, types as the parser names them.
  */
 export class Parsed {
-  readonly samples = new Map<string, Sample[]>();
   readonly types = new Map<string, string>();
+  private readonly scrape: Scrape;
   constructor(readonly text: string) {
-    const histograms = new Set<string>();
-    const kept = text
-      .split('\n')
-      .filter((line) => {
-        const m = /^# TYPE (\S+) histogram$/.exec(line);
-        if (m !== null) histograms.add(m[1]);
-        return m === null;
-      })
-      .join('\n');
-    for (const f of parsePrometheusTextFormat(kept) as RawFamily[]) {
-      this.types.set(f.name, f.type);
-      const list = this.samples.get(f.name) ?? [];
-      for (const m of f.metrics) list.push({ labels: m.labels ?? {}, value: Number(m.value) });
-      this.samples.set(f.name, list);
-    }
-    for (const h of histograms) this.types.set(h, 'HISTOGRAM');
+    this.scrape = new Scrape(text);
+    for (const [name, type] of this.scrape.types) this.types.set(name, type.toUpperCase());
   }
 
   /** Samples of `name` whose labels include `match`. */
   find(name: string, match: Labels = {}): Sample[] {
-    return (this.samples.get(name) ?? []).filter((s) =>
-      Object.entries(match).every(([k, v]) => s.labels[k] === v),
-    );
+    return (this.scrape.series.get(name) ?? [])
+      .map((s) => ({ labels: s.labels ?? {}, value: Number(s.value) }))
+      .filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
   }
 
   /** The value of the one sample of `name` matching `match` (throws if none or several). */
@@ -78,21 +57,14 @@ export class Parsed {
 
 /** GET a URL and parse the exposition. */
 export async function scrape(url: string): Promise<Parsed> {
-  const res = await fetch(url);
-  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
-  return new Parsed(await res.text());
+  return new Parsed((await metricsAt(url)).text);
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+export async function freePort(): Promise<number> {
+  const { port, close } = await listening(createServer().listen(0, '127.0.0.1'));
+  await close();
+  return port;
 }
 
 /**
@@ -141,5 +113,37 @@ export async function startPushgateway(port?: number): Promise<RunningPushgatewa
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * One Pushgateway for the tests of a file: configures the process-wide runtime as `serviceName` and starts the
+ * gateway before them, stops it after them.
+ */
+export function pushgatewayForFile(serviceName: string): RunningPushgateway {
+  let running: RunningPushgateway | undefined;
+  beforeAll(async () => {
+    configure({ serviceName });
+    running = await startPushgateway();
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  const get = (): RunningPushgateway => {
+    if (running === undefined) throw new Error('the Pushgateway starts in beforeAll');
+    return running;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get port() {
+      return get().port;
+    },
+    get pid() {
+      return get().pid;
+    },
+    scrape: () => get().scrape(),
+    stop: () => get().stop(),
   };
 }
