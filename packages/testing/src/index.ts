@@ -2,3 +2,4 @@ export * from './scrape.js';
 export * from './labels.js';
 export * from './http.js';
 export * from './server.js';
+export * from './traffic.js';
