@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { configure, setRoute, withMetrics } from '@meterline/core';
 import { nativeRecordingNames } from '@meterline/rules';
+import { until } from '@meterline/testing';
 import { registerTestTracing, traceHeaders, withServerSpan, type TestTracing } from '@meterline/testing/tracing';
 import { INSTALL_HINT, missingBinaries, startStack } from '../../scripts/stack.mjs';
 
@@ -67,14 +68,24 @@ async function exemplars(stack: Stack, expr: string, sinceS: number): Promise<Ex
   return body.data ?? [];
 }
 
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
+/**
+ * Polls the exemplars of `expr` in `stack` until `enough` holds for the trace ids among them that are the load's
+ * (one entry per exemplar); on timeout the error lists the trace ids seen last.
+ */
+async function loadExemplars(
+  what: string,
+  stack: Stack,
+  expr: string,
+  enough: (loadIds: string[]) => boolean,
+): Promise<ExemplarSeries[]> {
+  let last: string[] = [];
+  return until(what, 20_000, async () => {
+    const series = await exemplars(stack, expr, loadStartS - 5);
+    last = series.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
+    return enough(last.filter((id) => loadTraceIds.has(id))) ? series : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}; trace ids seen: ${JSON.stringify(last)}`);
+  });
 }
 
 /** Deterministic request durations (ms), 5-300, spread over two decades. */
@@ -237,20 +248,13 @@ describe('native histograms and exemplars under real Prometheus', () => {
   });
 
   it('query_exemplars returns the trace ids of the requests made inside spans (protobuf scrape)', async () => {
-    let last: string[] = [];
-    const found = await until('exemplars in the native-histogram server', 20_000, async () => {
-      // Prometheus keeps the exemplars of a native histogram on its one series (no `_bucket` series)
-      const series = await exemplars(
-        native!,
-        `http_server_request_duration_seconds{job="${JOB}"}`,
-        loadStartS - 5,
-      );
-      const ids = series.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
-      last = ids;
-      return new Set(ids.filter((id) => loadTraceIds.has(id))).size >= 3 ? series : undefined;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}; trace ids seen: ${JSON.stringify(last)}`);
-    });
+    // Prometheus keeps the exemplars of a native histogram on its one series (no `_bucket` series)
+    const found = await loadExemplars(
+      'exemplars in the native-histogram server',
+      native!,
+      `http_server_request_duration_seconds{job="${JOB}"}`,
+      (ids) => new Set(ids).size >= 3,
+    );
     const all = found.flatMap((s) => s.exemplars);
     timings.nativeExemplars = all.length;
     for (const e of all) {
@@ -266,15 +270,12 @@ describe('native histograms and exemplars under real Prometheus', () => {
   it('OpenMetrics scrape: up, classic buckets and exemplars on them', async () => {
     const [up] = await query(openMetrics!, `up{job="${JOB}"}`);
     expect(up.value![1]).toBe('1');
-    const found = await until('exemplars in the OpenMetrics server', 20_000, async () => {
-      const series = await exemplars(
-        openMetrics!,
-        `http_server_request_duration_seconds_bucket{job="${JOB}"}`,
-        loadStartS - 5,
-      );
-      const ids = series.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id));
-      return ids.filter((id) => loadTraceIds.has(id)).length >= 5 ? series : undefined;
-    });
+    const found = await loadExemplars(
+      'exemplars in the OpenMetrics server',
+      openMetrics!,
+      `http_server_request_duration_seconds_bucket{job="${JOB}"}`,
+      (ids) => ids.length >= 5,
+    );
     timings.openMetricsExemplars = found.flatMap((s) => s.exemplars).length;
     // one exemplar per classic bucket: an exemplar's value lies within its bucket's le
     for (const s of found) {

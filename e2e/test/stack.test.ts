@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '@meterline/testing';
 import { alertRules, dashboard, dashboardQueries, recordingNames } from '@meterline/rules';
 import { BINARIES, INSTALL_HINT, freePort, missingBinaries, startStack, stopProcess, waitReady } from '../../scripts/stack.mjs';
 
@@ -80,17 +81,6 @@ async function query(expr: string): Promise<Array<{ metric: Record<string, strin
   const body = (await res.json()) as { status: string; error?: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data.result;
-}
-
-/** Polls `check` until it returns a value other than undefined, at most `ms`; returns the last value tried. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(250);
-  }
 }
 
 async function send(app: App, r: Req): Promise<number> {

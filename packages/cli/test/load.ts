@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setRoute, withMetrics } from '@meterline/core';
+import { driveLoad, sampleService } from '@meterline/testing';
 
 // A demo-like service measured by meterline and a known load against it, for the end-to-end tests of `top`.
 
@@ -19,42 +20,18 @@ export interface LoadedService {
 }
 
 export async function startLoadedService(): Promise<LoadedService> {
-  let flaky = 0;
-  const server: Server = createServer(
-    withMetrics((req, res) => {
-      if (req.url === '/api/users') {
-        setRoute(req, '/api/users');
-        res.end('[]');
-      } else if (req.url === '/api/flaky') {
-        setRoute(req, '/api/flaky');
-        res.statusCode = ++flaky % LOAD.flakyFailEvery === 0 ? 500 : 200;
-        res.end('flaky');
-      } else if (req.url === '/api/slow') {
-        setRoute(req, '/api/slow');
-        setTimeout(() => res.end('slow'), 120);
-      } else {
-        res.statusCode = 404;
-        res.end();
-      }
-    }),
-  );
+  const server: Server = createServer(withMetrics(sampleService(setRoute, LOAD.flakyFailEvery)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const timers = Object.entries({ users: LOAD.users, flaky: LOAD.flaky, slow: LOAD.slow }).map(
-    ([route, rps]) =>
-      setInterval(
-        () =>
-          void fetch(`${url}/api/${route}`).then(
-            (r) => r.arrayBuffer(),
-            () => undefined,
-          ),
-        1000 / rps,
-      ),
-  );
+  const stopLoad = driveLoad(url, {
+    '/api/users': LOAD.users,
+    '/api/flaky': LOAD.flaky,
+    '/api/slow': LOAD.slow,
+  });
   return {
     url,
     async stop() {
-      for (const t of timers) clearInterval(t);
+      stopLoad();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     },

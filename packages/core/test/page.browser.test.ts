@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driveLoad, sampleService } from '@meterline/testing';
 import { setRoute, withMetrics } from '../src/index.js';
 
 // The live page in Debian's Chromium (never a downloaded browser), with basic auth on /metrics and the page.
@@ -29,54 +30,25 @@ export const SCREENSHOT = join(tmpdir(), 'meterline-page.png');
 let server: Server;
 let url: string;
 let browser: Browser | undefined;
-const timers: NodeJS.Timeout[] = [];
-let flakyCalls = 0;
+let stopLoad: (() => void) | undefined;
 
 describe.skipIf(!present && !process.env.CI)('the live page in headless Chromium', () => {
   beforeAll(async () => {
     server = createServer(
       withMetrics(
-        (req, res) => {
-          if (req.url === '/api/users') {
-            setRoute(req, '/api/users');
-            res.end('[]');
-          } else if (req.url === '/api/flaky') {
-            setRoute(req, '/api/flaky');
-            res.statusCode = ++flakyCalls % 4 === 0 ? 500 : 200; // exactly one in four fails
-            res.end('x');
-          } else if (req.url === '/api/slow') {
-            setRoute(req, '/api/slow');
-            setTimeout(() => res.end('slow'), 120);
-          } else {
-            res.statusCode = 404;
-            res.end();
-          }
-        },
+        sampleService(setRoute, 4), // exactly one in four /api/flaky fails
         { page: '/metrics/ui', auth: { basic: { username: 'ops', password: 'secret' } } },
       ),
     );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // known load: 20/s on /api/users, 5/s on /api/flaky (25% 500s), 4/s on /api/slow (~120 ms each)
-    const drive = (path: string, everyMs: number) =>
-      timers.push(
-        setInterval(
-          () =>
-            void fetch(url + path).then(
-              (r) => r.arrayBuffer(),
-              () => undefined,
-            ),
-          everyMs,
-        ),
-      );
-    drive('/api/users', 50);
-    drive('/api/flaky', 200);
-    drive('/api/slow', 250);
+    stopLoad = driveLoad(url, { '/api/users': 20, '/api/flaky': 5, '/api/slow': 4 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
   });
 
   afterAll(async () => {
-    for (const t of timers) clearInterval(t);
+    stopLoad?.();
     await browser?.close();
     server?.closeAllConnections();
     await new Promise((r) => server?.close(r));

@@ -2,7 +2,7 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdapterCore, reportOnce, type CommonOptions } from '@meterline/core/adapter';
-import { kAdapter } from './router-hooks.js';
+import { kAdapter } from './measured-router.js';
 import { isExpress4, patchRouter4 } from './router4.js';
 import { isExpress5, patchRouter5 } from './router5.js';
 

@@ -1,23 +1,15 @@
 /**
- * Express 4: patch `express/lib/router` (proto.use/handle) and its Layer (handle_request/handle_error) once per
- * process. Express 4's layers keep only a compiled RegExp, so `use()` records the path each layer was mounted at.
+ * Express 4: `express/lib/router` (proto.use/handle) and its Layer (handle_request/handle_error). Express 4's
+ * layers keep only a compiled RegExp, so `use()` records the path each layer was mounted at.
  */
-import type { Request, Response } from 'express';
-import { reportOnce, stateOf } from '@meterline/core/adapter';
+import type { Request } from 'express';
+import { reportOnce, type RequestState } from '@meterline/core/adapter';
 import { mountEntry, routeEntry } from './array-paths4.js';
+import type { Fn, RouterLike } from './measured-router.js';
 import { recoverMountPath } from './mount-path4.js';
-import {
-  onMount,
-  onRoute,
-  ownerOf,
-  wrapHandle,
-  wrapHandleError,
-  wrapUse,
-  type Fn,
-  type RouterLike,
-} from './router-hooks.js';
+import { patchRouter } from './patch-router.js';
+import { onMount } from './route-report.js';
 
-const kPatched = Symbol.for('meterline.express.patched');
 /** the path a layer was registered with by `use()` (null: a mount from before the patch whose path is unknown) */
 const kPath = Symbol.for('meterline.express.path');
 const UNKNOWN_MOUNT =
@@ -30,8 +22,6 @@ interface Layer4 {
   path?: string;
   keys?: Array<{ name: string | number }>;
   [kPath]?: unknown;
-  handle_request: Fn;
-  handle_error: Fn;
 }
 export interface Express4 {
   Router: Fn & { use: Fn; handle: Fn; process_params: Fn };
@@ -50,17 +40,9 @@ function usePath(first: unknown): unknown {
   return typeof arg === 'function' ? '/' : first;
 }
 
-export function patchRouter4(express: Express4): void {
-  const proto = express.Router as unknown as Record<string | symbol, any>;
-  if (proto[kPatched] === true) return;
-  proto[kPatched] = true;
-  const probe = express.Router();
-  probe.use(function probeLayer() {});
-  const layerProto = Object.getPrototypeOf(probe.stack[0]) as Layer4;
-
-  const originalUse = proto.use as Fn;
-  const metricsUse = wrapUse(originalUse);
-  proto.use = function meterlineUse4(this: RouterLike, ...args: unknown[]) {
+/** `use()` that notes on each layer it adds the path it was given. */
+function notePaths(metricsUse: Fn): Fn {
+  return function meterlineUse4(this: RouterLike, ...args: unknown[]) {
     const stack = this.stack as Layer4[];
     const before = stack.length;
     const result = metricsUse.apply(this, args);
@@ -68,37 +50,28 @@ export function patchRouter4(express: Express4): void {
     for (let i = before; i < stack.length; i++) stack[i][kPath] = path;
     return result;
   };
-  proto.handle = wrapHandle(proto.handle as Fn, originalUse);
+}
 
-  const originalHandleRequest = layerProto.handle_request;
-  layerProto.handle_request = function meterlineHandleRequest(
-    this: Layer4,
-    req: Request,
-    res: Response,
-    next: unknown,
-  ) {
-    const state = stateOf(res);
-    if (state !== undefined) {
-      try {
-        const adapter = ownerOf(state);
-        if (adapter !== undefined) {
-          if (this.route !== undefined) onRoute(adapter, state, this, req, routeEntry);
-          else {
-            let path = this[kPath];
-            // a mount from before use() was patched (a route's own layers have a `method`): read its RegExp, once
-            if (path === undefined && this.regexp.fast_slash !== true && !('method' in this))
-              path = this[kPath] = recoverMountPath(this);
-            if (path === null) {
-              onMount(state, req, null);
-              reportOnce('express 4 mount path', new Error(UNKNOWN_MOUNT));
-            } else if (path !== undefined && path !== '/') onMount(state, req, mountEntry(this, path));
-          }
-        }
-      } catch (err) {
-        reportOnce('express route tracking', err);
-      }
-    }
-    return originalHandleRequest.call(this, req, res, next);
-  };
-  layerProto.handle_error = wrapHandleError(layerProto.handle_error);
+/** A mount entered: the path `use()` noted, or read back from the RegExp of a mount from before the patch. */
+function onLayer(layer: Layer4, state: RequestState, req: Request): void {
+  let path = layer[kPath];
+  // a mount from before use() was patched (a route's own layers have a `method`): read its RegExp, once
+  if (path === undefined && layer.regexp.fast_slash !== true && !('method' in layer))
+    path = layer[kPath] = recoverMountPath(layer);
+  if (path === null) {
+    onMount(state, req, null);
+    reportOnce('express 4 mount path', new Error(UNKNOWN_MOUNT));
+  } else if (path !== undefined && path !== '/') onMount(state, req, mountEntry(layer, path));
+}
+
+export function patchRouter4(express: Express4): void {
+  patchRouter({
+    proto: express.Router as unknown as Record<string | symbol, any>,
+    newRouter: () => express.Router(),
+    handleRequest: 'handle_request',
+    handleError: 'handle_error',
+    use: notePaths,
+    routeEntry,
+    onLayer,
+  });
 }

@@ -1,20 +1,18 @@
 /**
- * Express 5: patch the `router` package's prototypes (Router.prototype.use/handle, Layer.prototype.handleRequest/
- * handleError) once per process, so routes registered before `metrics()` are covered too.
+ * Express 5: the `router` package's prototypes (Router.prototype.use/handle, Layer.prototype.handleRequest/
+ * handleError). Its layers keep their raw path and the request notes the pattern of an array that matched.
  */
-import type { Request, Response } from 'express';
-import { reportOnce, stateOf } from '@meterline/core/adapter';
+import type { Request } from 'express';
+import type { RequestState } from '@meterline/core/adapter';
+import type { Fn } from './measured-router.js';
+import { patchRouter } from './patch-router.js';
+import { onMount } from './route-report.js';
 import { mountPattern } from './route-template.js';
-import { onMount, onRoute, ownerOf, wrapHandle, wrapHandleError, wrapUse, type Fn } from './router-hooks.js';
-
-const kPatched = Symbol.for('meterline.express.patched');
 
 interface Layer5 {
   route?: { path: unknown };
   rawPath?: unknown;
   slash?: boolean;
-  handleRequest: Fn;
-  handleError: Fn;
 }
 export interface Express5 {
   Router: { prototype: Record<string | symbol, any> } & (() => { use: Fn; stack: object[] });
@@ -36,43 +34,23 @@ function matchedPattern(req: object): unknown {
   return matchedPatternSymbol === null ? undefined : (req as Record<symbol, unknown>)[matchedPatternSymbol];
 }
 
-function matchedEntry(layer: Layer5, req: Request): unknown {
+function routeEntry(layer: Layer5, req: Request): unknown {
   return matchedPattern(req) ?? (layer.route as { path: unknown }).path;
 }
 
+/** A mount (not the catch-all '/') entered: its raw path, or the entry of an array that matched. */
+function onLayer(layer: Layer5, state: RequestState, req: Request): void {
+  if (layer.slash !== true && layer.rawPath !== '/' && layer.rawPath !== undefined)
+    onMount(state, req, mountPattern(matchedPattern(req) ?? layer.rawPath));
+}
+
 export function patchRouter5(express: Express5): void {
-  const proto = express.Router.prototype;
-  if (proto[kPatched] === true) return;
-  proto[kPatched] = true;
-  const probe = express.Router();
-  probe.use(function probeLayer() {});
-  const layerProto = Object.getPrototypeOf(probe.stack[0]) as Layer5;
-
-  const originalUse = proto.use as Fn;
-  proto.use = wrapUse(originalUse);
-  proto.handle = wrapHandle(proto.handle as Fn, originalUse);
-
-  const originalHandleRequest = layerProto.handleRequest;
-  layerProto.handleRequest = function meterlineHandleRequest(
-    this: Layer5,
-    req: Request,
-    res: Response,
-    next: unknown,
-  ) {
-    const state = stateOf(res);
-    if (state !== undefined) {
-      try {
-        const adapter = ownerOf(state);
-        if (adapter !== undefined) {
-          if (this.route !== undefined) onRoute(adapter, state, this, req, matchedEntry);
-          else if (this.slash !== true && this.rawPath !== '/' && this.rawPath !== undefined)
-            onMount(state, req, mountPattern(matchedPattern(req) ?? this.rawPath));
-        }
-      } catch (err) {
-        reportOnce('express route tracking', err);
-      }
-    }
-    return originalHandleRequest.call(this, req, res, next);
-  };
-  layerProto.handleError = wrapHandleError(layerProto.handleError);
+  patchRouter({
+    proto: express.Router.prototype,
+    newRouter: () => express.Router(),
+    handleRequest: 'handleRequest',
+    handleError: 'handleError',
+    routeEntry,
+    onLayer,
+  });
 }

@@ -125,15 +125,20 @@ export class OrgsController {
 
 export class UserGoneError extends Error {}
 
+/** The answer for user `id`: Nest's own exceptions and a plain error for some ids, the user for the others. */
+function userAnswer(id: string): { id: string } {
+  if (id === 'missing') throw new NotFoundException(`no user ${id}`);
+  if (id === 'gone') throw new UserGoneError(`user ${id} is gone`);
+  if (id === 'busy') throw new HttpException('try later', HttpStatus.SERVICE_UNAVAILABLE);
+  return { id };
+}
+
 /** Nest's own exceptions and plain errors on a versioned, prefixed route: `/api/v1/users/:id`, `/api/v2/users/:id`. */
 @Controller({ path: 'users', version: ['1', '2'] })
 export class UsersController {
   @Get(':id')
   user(@Param('id') id: string): { id: string } {
-    if (id === 'missing') throw new NotFoundException(`no user ${id}`);
-    if (id === 'gone') throw new UserGoneError(`user ${id} is gone`);
-    if (id === 'busy') throw new HttpException('try later', HttpStatus.SERVICE_UNAVAILABLE);
-    return { id };
+    return userAnswer(id);
   }
 }
 
@@ -143,10 +148,7 @@ export class UsersController {
 export class RecordedController {
   @Get(':id')
   user(@Param('id') id: string): { id: string } {
-    if (id === 'missing') throw new NotFoundException(`no user ${id}`);
-    if (id === 'gone') throw new UserGoneError(`user ${id} is gone`);
-    if (id === 'busy') throw new HttpException('try later', HttpStatus.SERVICE_UNAVAILABLE);
-    return { id };
+    return userAnswer(id);
   }
 }
 
