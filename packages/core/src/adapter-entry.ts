@@ -13,3 +13,5 @@ export * from './validate.js';
 export * as validate from './validate.js';
 // meterline's self-metrics, for meterline packages that count into them (pushes from @meterline/jobs)
 export { selfMetricsOf, type SelfMetrics } from './self-metrics.js';
+// the SDK's enum values, without loading the SDK at import
+export { AggregationTemporality, DataPointType } from './otel-enums.js';

@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { getMeterline, prometheusName, serialize, type Meterline } from '@meterline/core';
-import { selfMetricsOf, validate } from '@meterline/core/adapter';
+import { DataPointType, selfMetricsOf, validate } from '@meterline/core/adapter';
 import { messageOf } from './report.js';
 import { checkSelection } from './option-checks.js';
 
