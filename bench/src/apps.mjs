@@ -1,15 +1,17 @@
 // The benchmark app, built the same way for every framework and variant: GET /users/:id -> small JSON. Fastify apps
 // register their routes in a plugin, as Fastify apps are structured. The variants (variants.mjs) differ only in
-// the metrics line (none, meterline's, the alternative's) and, for the `-preloaded` diagnosis variants, in what the
-// process runs before building the app (see `preload` below).
+// the metrics line (none, meterline's, the alternative's, default or tuned) and, for the diagnosis variants, in what
+// the process does before or after building the app (see `startApp` below).
+import { prepareAblation } from './ablations.mjs';
 import { appOf, FRAMEWORKS, VARIANTS } from './variants.mjs';
 
 function user(id) {
   return { id, name: 'Ada Lovelace', role: 'admin' };
 }
 
-// Each builder takes `kind`, the metrics line the app gets: 'bare' (none), 'meterline' or 'alternative'.
-async function expressServer(kind) {
+// Each builder takes `kind`, the metrics line the app gets: 'bare' (none), 'meterline' or 'alternative', and
+// `tuned`: the alternative in its cheapest configuration that still gives per-route RED metrics.
+async function expressServer(kind, tuned) {
   const { default: express } = await import('express');
   const app = express();
   if (kind === 'meterline') {
@@ -17,7 +19,10 @@ async function expressServer(kind) {
     app.use(metrics());
   } else if (kind === 'alternative') {
     const { default: promBundle } = await import('express-prom-bundle');
-    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+    const options = { includeMethod: true, includePath: true, includeStatusCode: true };
+    // its README's "return express route definition": the route template instead of guessing ids in the URL
+    if (tuned) options.normalizePath = (req) => req.route?.path ?? 'NULL';
+    app.use(promBundle(options));
   }
   app.get('/users/:id', (req, res) => {
     res.json(user(req.params.id));
@@ -27,7 +32,7 @@ async function expressServer(kind) {
   });
 }
 
-async function fastifyServer(kind) {
+async function fastifyServer(kind, tuned) {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
   const route = (f) => f.get('/users/:id', async (request) => user(request.params.id));
@@ -36,7 +41,11 @@ async function fastifyServer(kind) {
     await app.register(metrics);
   } else if (kind === 'alternative') {
     const mod = await import('fastify-metrics');
-    await app.register(mod.default?.default ?? mod.default, { endpoint: '/metrics' });
+    // tuned: route histograms only (no summaries, whose quantiles cost per observation; no process metrics)
+    const options = tuned
+      ? { endpoint: '/metrics', defaultMetrics: { enabled: false }, routeMetrics: { enableSummaries: false } }
+      : { endpoint: '/metrics' };
+    await app.register(mod.default?.default ?? mod.default, options);
   }
   await app.register(async function routes(f) {
     route(f);
@@ -45,8 +54,11 @@ async function fastifyServer(kind) {
   return app.server;
 }
 
-/** What a careful user writes by hand with prom-client: a duration histogram, a request counter, in-flight. */
-async function promClientKoaMiddleware() {
+/**
+ * What a careful user writes by hand with prom-client: a duration histogram, a request counter, in-flight. Tuned:
+ * the labelled children kept per (method, route, status) instead of labels looked up per request.
+ */
+async function promClientKoaMiddleware(tuned) {
   const { Registry, Histogram, Counter, Gauge } = await import('prom-client');
   const registry = new Registry();
   const labelNames = ['method', 'route', 'status_code'];
@@ -68,6 +80,7 @@ async function promClientKoaMiddleware() {
     help: 'In-flight HTTP requests.',
     registers: [registry],
   });
+  if (tuned) return tunedPromClientMiddleware(registry, duration, requests, inFlight);
   return async function promClientMetrics(ctx, next) {
     if (ctx.path === '/metrics') {
       ctx.type = registry.contentType;
@@ -87,7 +100,40 @@ async function promClientKoaMiddleware() {
   };
 }
 
-async function koaServer(kind) {
+function tunedPromClientMiddleware(registry, duration, requests, inFlight) {
+  const children = new Map();
+  function childrenOf(method, route, status) {
+    const key = `${method} ${route} ${status}`;
+    let pair = children.get(key);
+    if (pair === undefined) {
+      const labels = [method, route, String(status)];
+      children.set(
+        key,
+        (pair = { duration: duration.labels(...labels), requests: requests.labels(...labels) }),
+      );
+    }
+    return pair;
+  }
+  return async function promClientMetrics(ctx, next) {
+    if (ctx.path === '/metrics') {
+      ctx.type = registry.contentType;
+      ctx.body = await registry.metrics();
+      return;
+    }
+    inFlight.inc();
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const pair = childrenOf(ctx.method, ctx._matchedRoute ?? '', ctx.status);
+      pair.duration.observe((performance.now() - started) / 1000);
+      pair.requests.inc();
+      inFlight.dec();
+    }
+  };
+}
+
+async function koaServer(kind, tuned) {
   const { default: Koa } = await import('koa');
   const routerModule = await import('@koa/router');
   const Router = routerModule.Router ?? routerModule.default;
@@ -96,7 +142,7 @@ async function koaServer(kind) {
     const { metrics } = await import('@meterline/koa');
     app.use(metrics());
   } else if (kind === 'alternative') {
-    app.use(await promClientKoaMiddleware());
+    app.use(await promClientKoaMiddleware(tuned));
   }
   const router = new Router();
   router.get('/users/:id', (ctx) => {
@@ -146,7 +192,18 @@ export async function startApp(framework, variant) {
   if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
     throw new Error(`unknown app ${framework} ${variant}`);
   }
-  const { app, preloaded } = appOf(variant);
+  const { app, preloaded, setup } = appOf(variant);
   if (preloaded) await preload(framework);
-  return builders[framework](app);
+  const adapter = MODULES[framework][0];
+  if (setup === 'imported') await import(adapter);
+  else if (setup === 'patched') {
+    // the runtime and every patch metrics() applies, and no middleware that would measure a request
+    if (framework === 'fastify') (await import('@meterline/core')).getMeterline();
+    else (await import(adapter)).metrics();
+  }
+  const ablate =
+    app === 'meterline' && setup !== undefined ? await prepareAblation(setup, framework) : undefined;
+  const server = await builders[framework](app, setup === 'tuned');
+  if (ablate !== undefined) await ablate();
+  return server;
 }

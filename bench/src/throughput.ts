@@ -130,8 +130,8 @@ const EXPECTED: Record<Framework, Record<'meterline' | 'alternative', { name: st
 };
 
 async function checkMetrics(c: Case, port: number, served: number): Promise<string | undefined> {
-  const { app } = appOf(c.variant);
-  if (app === 'bare') return undefined;
+  const { app, measures } = appOf(c.variant);
+  if (!measures) return undefined;
   await new Promise((r) => setTimeout(r, 100));
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   const text = await res.text();

@@ -15,16 +15,29 @@ export const ALTERNATIVE = {
  *                        no warm-up; every ratio is taken against it
  * control                bare again, in a process of its own: its ratio to bare is the run's noise floor (A/A)
  * meterline              the app with meterline's one line
- * alternative            the app with the alternative instead
+ * alternative            the app with the alternative in the configuration its README shows for per-route metrics
+ * alternative-tuned      the alternative in its cheapest configuration that still gives per-route RED metrics
+ *                        (apps.mjs says what that is per framework)
+ * imported               bare, after importing meterline's adapter without using it
+ * patched                bare, after creating meterline's runtime (Node's prototypes patched, and Express's router),
+ *                        without measuring any request
+ * meterline-no-<part>    diagnosis: meterline with one part of its per-request work taken out (ablations.mjs); its
+ *                        saving against `meterline` is that part's cost
  * <app>-preloaded        diagnosis: the same app after importing meterline's adapter and the alternative's module and
  *                        running process.nextTick 3,000 times (settleNextTick in apps.mjs), the baseline every
  *                        variant used until 2026-12; against bare it shows what that preparation does to a process
  */
+export const ABLATIONS = ['no-route', 'no-clock', 'no-record', 'no-bytes'];
+
 export const VARIANTS = [
   'bare',
   'control',
   'meterline',
   'alternative',
+  'alternative-tuned',
+  'imported',
+  'patched',
+  ...ABLATIONS.map((part) => `meterline-${part}`),
   'bare-preloaded',
   'meterline-preloaded',
   'alternative-preloaded',
@@ -32,23 +45,37 @@ export const VARIANTS = [
 
 const PRELOADED = '-preloaded';
 
-/** The app a variant builds ('bare', 'meterline' or 'alternative') and whether its process is preloaded first. */
+/**
+ * What a variant builds: `app` is the metrics line ('bare', 'meterline' or 'alternative'), `preloaded` whether its
+ * process is preloaded first, `setup` what else the process does ('imported', 'patched', 'tuned' or an ablation of
+ * ABLATIONS), `measures` whether its /metrics counts the requests (the throughput tool checks those).
+ */
 export function appOf(variant) {
   const preloaded = variant.endsWith(PRELOADED);
-  const app = preloaded ? variant.slice(0, -PRELOADED.length) : variant;
-  return { app: app === 'control' ? 'bare' : app, preloaded };
+  let app = preloaded ? variant.slice(0, -PRELOADED.length) : variant;
+  let setup;
+  if (app === 'control') app = 'bare';
+  else if (app === 'imported' || app === 'patched') [app, setup] = ['bare', app];
+  else if (app === 'alternative-tuned') [app, setup] = ['alternative', 'tuned'];
+  else if (app.startsWith('meterline-')) [app, setup] = ['meterline', app.slice('meterline-'.length)];
+  const measures = app !== 'bare' && (setup === undefined || setup === 'tuned');
+  return { app, preloaded, setup, measures };
 }
 
 /** The variant's name in results tables. */
 export function variantLabel(framework, variant) {
   if (variant === 'control') return 'bare again (A/A control)';
-  const { app, preloaded } = appOf(variant);
-  const name = app === 'alternative' ? ALTERNATIVE[framework] : app;
+  if (variant === 'imported') return 'bare + meterline imported, unused';
+  if (variant === 'patched') return 'bare + meterline runtime created, nothing measured';
+  const { app, preloaded, setup } = appOf(variant);
+  let name = app === 'alternative' ? ALTERNATIVE[framework] : app;
+  if (setup === 'tuned') name += ' (tuned)';
+  else if (setup !== undefined) name += ` without ${setup.slice(3)} (diagnosis)`;
   return preloaded ? `${name}, preloaded + settled (diagnosis)` : name;
 }
 
 /** Whether the variant's process imports an @meterline adapter (which must be built first). */
 export function importsMeterline(variant) {
-  const { app, preloaded } = appOf(variant);
-  return app === 'meterline' || preloaded;
+  const { app, preloaded, setup } = appOf(variant);
+  return app === 'meterline' || preloaded || setup === 'imported' || setup === 'patched';
 }
