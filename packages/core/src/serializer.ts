@@ -38,8 +38,13 @@ function kindOf(metric: MetricData): Kind | undefined {
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
+  /**
+   * A fresh buffer gets 1/16 more than asked: an exposition a few bytes longer than the last (a counter gained a digit)
+   * would otherwise not fit the reused buffer, and each scrape of a large exposition allocated a new one (20 MB at 100k
+   * lines, external memory that V8 answers with a full GC).
+   */
   constructor(size: number, reuse?: Buffer) {
-    this.buf = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafe(size);
+    this.buf = reuse !== undefined && reuse.length >= size ? reuse : Buffer.allocUnsafe(size + (size >>> 4));
   }
   private grow(n: number): void {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
