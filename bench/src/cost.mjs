@@ -2,7 +2,9 @@
  * CPU cost per request with every variant under load at the same time: `npm run bench:cost` (about 2 minutes per
  * framework with the defaults). bench/README.md explains the method, the flags and how to read the output.
  *
- *   flags: --only express[,koa] --rounds N --duration S --connections N (per variant)
+ *   flags: --only express[,koa] (also the other supported majors of majors.mjs: express4, fastify4, koa2)
+ *          --majors    adds express4, fastify4 and koa2 (alone: only them); each runs from a project of its own
+ *          --rounds N --duration S --connections N (per variant)
  *          --warmup S (per variant, alone, before each round's measurement)
  *          --variants bare,control,meterline (the default; any of variants.mjs, bare among them, e.g. add
  *                      alternative, or bare-preloaded for what importing both metrics modules and settling
@@ -28,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fail, list, positive, variantList } from './cli.mjs';
+import { MAJOR_VARIANTS, MAJORS, prepareMajors } from './majors.mjs';
 import { canPin, startLoader, startServer } from './processes.mjs';
 import { ResultTable } from './report.mjs';
 import { median, sd } from './stats.mjs';
@@ -36,6 +39,7 @@ import { FRAMEWORKS, variantLabel, VARIANTS } from './variants.mjs';
 const { values: flags } = parseArgs({
   options: {
     only: { type: 'string' },
+    majors: { type: 'boolean', default: false },
     variants: { type: 'string', default: 'bare,control,meterline' },
     rounds: { type: 'string', default: '8' },
     duration: { type: 'string', default: '4' },
@@ -49,8 +53,24 @@ const rounds = positive('rounds', flags.rounds, { integer: true });
 const duration = positive('duration', flags.duration);
 const connections = positive('connections', flags.connections, { integer: true });
 const warmup = positive('warmup', flags.warmup);
-const frameworks = flags.only === undefined ? FRAMEWORKS : list('only', flags.only, FRAMEWORKS);
+const majorNames = Object.keys(MAJORS);
+const chosen =
+  flags.only === undefined
+    ? flags.majors
+      ? []
+      : FRAMEWORKS
+    : list('only', flags.only, [...FRAMEWORKS, ...majorNames]);
+/** what the tables call a framework: one of FRAMEWORKS (the bench workspace's) or of MAJORS */
+const frameworks = [...new Set([...chosen, ...(flags.majors ? majorNames : [])])];
 const variants = variantList(flags.variants, VARIANTS);
+const majors = frameworks.filter((f) => majorNames.includes(f));
+const unavailable = variants.filter((v) => !MAJOR_VARIANTS.includes(v));
+if (majors.length > 0 && unavailable.length > 0) {
+  fail(
+    `--variants: ${unavailable.join(', ')} cannot run on ${majors.join(', ')} (only ${MAJOR_VARIANTS.join(', ')}: ` +
+      'the alternatives are installed in the bench workspace only)',
+  );
+}
 const perf = flags.perf === true;
 if (perf && !existsSync('/usr/bin/perf')) fail('--perf needs perf: apt-get install -y linux-perf');
 if (perf && !canPin) fail('--perf samples CPU 1 and needs the servers pinned there (two CPUs and taskset)');
@@ -82,6 +102,9 @@ console.log(
     `${frameworks.length} framework(s) x ${rounds} rounds x (${warmup}s warm-up per variant + ${duration}s together), ` +
     `${connections} connections per variant`,
 );
+/** name -> the builder in apps.mjs and the folder its servers run from (default: src/) */
+const apps = new Map(frameworks.map((f) => [f, { framework: f, dir: undefined }]));
+for (const [name, project] of prepareMajors(majors)) apps.set(name, project);
 /** one load generator per variant, all on CPU 0 */
 const loaders = [];
 for (let i = 0; i < variants.length; i++) loaders.push(await startLoader(0));
@@ -120,6 +143,7 @@ function printProfiles(framework, profiles) {
 }
 try {
   for (const framework of frameworks) {
+    const app = apps.get(framework);
     const cpu = Object.fromEntries(variants.map((v) => [v, []]));
     const ratio = Object.fromEntries(variants.map((v) => [v, []]));
     /** per variant: symbol -> sampled µs per request, averaged over rounds (--perf) */
@@ -130,7 +154,7 @@ try {
       try {
         for (const variant of order) {
           const nodeOptions = perf ? ['--perf-basic-prof'] : [];
-          servers.push(await startServer(framework, variant, { cpu: 1, nodeOptions }));
+          servers.push(await startServer(app.framework, variant, { cpu: 1, nodeOptions, dir: app.dir }));
         }
         for (const s of servers) await loaders[0].run(s.port, warmup, 50);
         for (const s of servers) await s.mark();
@@ -204,7 +228,7 @@ try {
       const cost = median(ratio[variant]);
       const row = [
         framework,
-        variantLabel(framework, variant),
+        variantLabel(app.framework, variant),
         median(cpu[variant]).toFixed(1),
         variant === 'bare' ? '1' : cost.toFixed(3),
         variant === 'bare' || ratio[variant].length < 2 ? '-' : sd(ratio[variant]).toFixed(3),

@@ -11,12 +11,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Two CPUs and taskset: servers and load generators each get a CPU of their own. */
 export const canPin = availableParallelism() >= 2 && existsSync('/usr/bin/taskset');
 
-/** `node ...args` (paths relative to src/) on `cpu` if the machine allows pinning. */
-export function spawnNode(cpu, args, stdio = ['ignore', 'inherit', 'inherit', 'ipc']) {
+/** `node ...args` (paths relative to `cwd`, by default src/) on `cpu` if the machine allows pinning. */
+export function spawnNode(cpu, args, stdio = ['ignore', 'inherit', 'inherit', 'ipc'], cwd = here) {
   const [cmd, argv] = canPin
     ? ['taskset', ['-c', String(cpu), process.execPath, ...args]]
     : [process.execPath, args];
-  return spawn(cmd, argv, { cwd: here, stdio });
+  return spawn(cmd, argv, { cwd, stdio });
 }
 
 /** The next IPC message of `type` from a child process; rejects if it exits first or after `timeoutMs`. */
@@ -81,10 +81,11 @@ export async function startLoader(cpu = 0) {
 
 /**
  * One benchmark server (server.mjs: `framework`'s app as `variant`, see variants.mjs) on `cpu`, listening on a
- * free loopback port. `nodeOptions` go to node before the script (e.g. --perf-basic-prof).
+ * free loopback port. `nodeOptions` go to node before the script (e.g. --perf-basic-prof). `dir` is the folder of
+ * the server.mjs to run, its working directory: src/, or a framework major's copy (majors.mjs).
  */
-export async function startServer(framework, variant, { cpu = 1, nodeOptions = [] } = {}) {
-  const child = spawnNode(cpu, [...nodeOptions, 'server.mjs', framework, variant]);
+export async function startServer(framework, variant, { cpu = 1, nodeOptions = [], dir = here } = {}) {
+  const child = spawnNode(cpu, [...nodeOptions, 'server.mjs', framework, variant], undefined, dir);
   const { port } = await nextMessage(child, 'listening');
   return {
     framework,
