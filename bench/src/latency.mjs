@@ -11,8 +11,8 @@
  * measures bare's capacity (closed loop, autocannon, fresh process), then starts each variant in a fresh process,
  * alone, in rotating order, and sends it GET /users/42 at 50 % and then 80 % of that capacity from open-loop.mjs
  * (requests on schedule whether or not earlier ones were answered, latency from the scheduled time). A run whose
- * server answered under 97 % of the rate is invalid and left out. The table gives the median over rounds of each
- * variant's p99 divided by bare's in the same round.
+ * server answered under 97 % of the rate, or whose generator fell over 1 ms behind, is invalid and left out. The
+ * table gives the median over rounds of each variant's p99 divided by bare's in the same round.
  */
 import { parseArgs } from 'node:util';
 import { list, positive, variantList } from './cli.mjs';
@@ -43,6 +43,8 @@ const variants = variantList(flags.variants, VARIANTS);
 const LOADS = [0.5, 0.8];
 /** a run whose server answered fewer requests per second than this share of the rate did not keep up */
 const MIN_ACHIEVED = 0.97;
+/** a run whose generator sent requests later than this (ms, p99) measured the generator as much as the server */
+const MAX_LATE = 1;
 /** capacity: closed-loop connections, warm-up seconds, then the median of several short measurements */
 const CAPACITY = { connections: 50, warmup: 0.5, seconds: 0.7, times: 3 };
 /** closed-loop load on each fresh server before its runs at a rate: a cold process fell behind at 50 % for ~1 s */
@@ -122,6 +124,9 @@ try {
             } else if (r.achievedRate < MIN_ACHIEVED * rate) {
               invalid.push(`${name}: answered ${fmt(r.achievedRate)} req/s of ${rate}`);
               verdict = `  INVALID (under ${MIN_ACHIEVED * 100}% of the rate)`;
+            } else if (r.lagP99 > MAX_LATE) {
+              invalid.push(`${name}: the generator sent ${fmt(r.lagP99, 3)} ms late (p99)`);
+              verdict = `  INVALID (generator over ${MAX_LATE} ms late)`;
             } else {
               valid[i][variant] = r;
               runs[i][variant].push(r);
