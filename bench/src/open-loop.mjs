@@ -154,7 +154,10 @@ function run({ port, path, rate, warmup, seconds, connections }) {
     await new Promise((resolve, reject) => {
       const check = setInterval(() => {
         if (free.length === connections) resolve(clearInterval(check));
-        else if (opened < connections) reject(new Error(`could not open ${connections} connections`));
+        else if (opened < connections) {
+          clearInterval(check);
+          reject(new Error(`could not open ${connections} connections`));
+        }
       }, 5);
     });
     start = performance.now() + 1;
