@@ -81,10 +81,15 @@ export async function startLoader(cpu = 0) {
 
 /**
  * One benchmark server (server.mjs: `framework`'s app as `variant`, see variants.mjs) on `cpu`, listening on a
- * free loopback port. `nodeOptions` go to node before the script (e.g. --perf-basic-prof).
+ * free loopback port. `nodeOptions` go to node before the script (e.g. --perf-basic-prof); `script` and `args`
+ * start another server script that speaks ipc.mjs (e.g. scale-server.mjs with its route count).
  */
-export async function startServer(framework, variant, { cpu = 1, nodeOptions = [] } = {}) {
-  const child = spawnNode(cpu, [...nodeOptions, 'server.mjs', framework, variant]);
+export async function startServer(
+  framework,
+  variant,
+  { cpu = 1, nodeOptions = [], script = 'server.mjs', args = [] } = {},
+) {
+  const child = spawnNode(cpu, [...nodeOptions, script, framework, variant, ...args]);
   const { port } = await nextMessage(child, 'listening');
   return {
     framework,
