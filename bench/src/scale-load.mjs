@@ -7,10 +7,23 @@
 import autocannon from 'autocannon';
 import { routePath } from './scale-apps.mjs';
 
+/**
+ * Requests per second per connection until 'unleash': a saturated Node server accepts about one connection per
+ * event-loop turn, so connections opened at full load wait in its accept queue for seconds; opened at this rate they
+ * are all accepted before the load starts.
+ */
+const OPENING_RATE = 1;
+
 /** The longest a drain may take: autocannon's request timeout (10 s) plus margin. */
 const DRAIN_LIMIT_MS = 15_000;
 
 let run;
+
+// autocannon's timers (retimer) schedule negative delays when this busy process runs late: Node's warning is noise
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'TimeoutNegativeWarning') console.warn(w);
+});
 
 function start({ port, connections, routes, maxSeconds }) {
   const state = { clients: [], ok2xx: 0, non2xx: 0, errors: 0, answered: new WeakSet(), connected: 0 };
@@ -21,6 +34,7 @@ function start({ port, connections, routes, maxSeconds }) {
     duration: maxSeconds,
     // autocannon checks for the end once per sample interval (1 s by default): a drained run ends within 50 ms
     sampleInt: 50,
+    connectionRate: OPENING_RATE,
     setupClient(client) {
       const k = state.clients.length;
       state.clients.push(client);
@@ -53,6 +67,19 @@ const since = (s) => ({
   connected: s.connected,
 });
 
+function unleash(s) {
+  // autocannon's per-connection rate (its connectionRate option) lifted: a connection waiting for its next second
+  // sends at once, the others as soon as their response is in
+  for (const client of s.clients) {
+    client.rate = 0;
+    clearInterval(client.rateInterval);
+    if (client.paused) {
+      client.paused = false;
+      client._doRequest();
+    }
+  }
+}
+
 async function drain(s) {
   // autocannon's per-connection request limit (how its `amount` works): a connection that has sent its limit
   // closes once its response is in instead of sending another
@@ -71,7 +98,13 @@ async function drain(s) {
 }
 
 /** The answer's type to each request: a failure comes back as that type with `error`. */
-const ANSWER = { start: 'started', mark: 'marked', count: 'count', drain: 'drained' };
+const ANSWER = {
+  start: 'started',
+  unleash: 'unleashed',
+  mark: 'marked',
+  count: 'count',
+  drain: 'drained',
+};
 
 process.on('message', (message) => {
   if (message === 'exit') process.exit(0);
@@ -80,6 +113,9 @@ process.on('message', (message) => {
   try {
     if (kind === 'start') {
       run = start(message);
+      reply({});
+    } else if (kind === 'unleash') {
+      unleash(run);
       reply({});
     } else if (kind === 'mark') {
       run.mark = { ok2xx: run.ok2xx, non2xx: run.non2xx, errors: run.errors };

@@ -76,6 +76,7 @@ async function startScaleLoader() {
   };
   return {
     start: (port, maxSeconds) => ask({ type: 'start', port, connections, routes, maxSeconds }, 'started'),
+    unleash: () => ask('unleash', 'unleashed'),
     mark: () => ask('mark', 'marked'),
     count: () => ask('count', 'count'),
     drain: async () => (await ask('drain', 'drained', 60_000)).result,
@@ -87,12 +88,11 @@ async function startScaleLoader() {
 
 const CONNECT_LIMIT_S = 30;
 
-/** Seconds until the first `n` load processes each had a response on every connection; undefined past the limit. */
-async function allConnected(n) {
+/** Seconds until `loader` had a response on every connection; undefined past the limit. */
+async function allConnected(loader) {
   const started = performance.now();
   while (performance.now() - started < CONNECT_LIMIT_S * 1000) {
-    const counts = await Promise.all(loaders.slice(0, n).map((l) => l.count()));
-    if (counts.every((c) => c.connected >= connections)) return (performance.now() - started) / 1000;
+    if ((await loader.count()).connected >= connections) return (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
@@ -105,12 +105,13 @@ async function heapOf(server) {
   return answer;
 }
 
-/** heapOf once the server has closed every connection (it sees the load process's closes a moment later). */
+/** heapOf once the server has closed every connection: GC runs again after the closes were handled. */
 async function heapWhenClosed(server) {
   const started = performance.now();
   for (;;) {
     const h = await heapOf(server);
-    if (h.connections === 0 || performance.now() - started > 5000) return h;
+    if (h.connections === 0) return heapOf(server);
+    if (performance.now() - started > 5000) return h;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -178,17 +179,19 @@ try {
         for (const p of starting) servers.push(await p);
         const idle = [];
         for (const s of servers) idle.push(await heapOf(s));
+        // every connection opened at one request per second (see scale-load.mjs), then the full load
         await Promise.all(
           servers.map((s, i) => loaders[i].start(s.port, CONNECT_LIMIT_S + warmup + duration + 60)),
         );
-        // thousands of connections at once overflow the listen backlog and some wait for a SYN retry: the warm-up
-        // starts once every connection has had a response
-        const connectedAt = await allConnected(servers.length);
-        if (connectedAt === undefined) {
-          problems.push(
-            `${framework} round ${round + 1}: not every connection answered within ${CONNECT_LIMIT_S} s`,
-          );
+        const connectSeconds = await Promise.all(servers.map((_, i) => allConnected(loaders[i])));
+        for (const [i, s] of servers.entries()) {
+          if (connectSeconds[i] === undefined) {
+            problems.push(
+              `${framework}:${s.variant} round ${round + 1}: not every connection answered within ${CONNECT_LIMIT_S} s`,
+            );
+          }
         }
+        await Promise.all(servers.map((_, i) => loaders[i].unleash()));
         await new Promise((r) => setTimeout(r, warmup * 1000));
         // taken at the end of the warm-up, every connection open and a request in flight on each
         const loaded = [];
@@ -253,7 +256,7 @@ try {
         }
         const busy = sumOf(cpuMicros) / (seconds * 1e6);
         console.log(
-          `  ${framework} round ${round + 1}/${rounds}${connectedAt === undefined ? '' : ` (all connected in ${connectedAt.toFixed(1)} s)`}  µs/req: ${line.join('  ')}  CPU 1 busy ${(busy * 100).toFixed(0)} %` +
+          `  ${framework} round ${round + 1}/${rounds}  (connected in ${connectSeconds.map((c) => fmt(c, 1)).join(', ')} s)  µs/req: ${line.join('  ')}  CPU 1 busy ${(busy * 100).toFixed(0)} %` +
             (metricsNotes.length > 0 ? `\n    ${metricsNotes.join('; ')}` : ''),
         );
       } finally {
