@@ -8,9 +8,9 @@ import autocannon from 'autocannon';
 import { routePath } from './scale-apps.mjs';
 
 /**
- * Requests per second per connection until 'unleash': a saturated Node server accepts about one connection per
- * event-loop turn, so connections opened at full load wait in its accept queue for seconds; opened at this rate they
- * are all accepted before the load starts.
+ * Requests per second per connection until 'unleash': a server saturated by the first connections' requests
+ * accepted only a few more per second (the rest waited in its accept queue until they timed out); opened at this
+ * rate they are all accepted before the load starts.
  */
 const OPENING_RATE = 1;
 
