@@ -1,8 +1,8 @@
 /**
  * Cost per request and heap at scale: `npm run bench:scale`. Per framework, an app with 1,000 parameterised routes
  * (scale-apps.mjs) as bare, bare again (A/A control) and with meterline, under 2,000 concurrent keep-alive
- * connections per variant whose requests are spread over every route. About 3 minutes for the three frameworks with
- * the defaults. bench/README.md explains the method, the flags and how to read the output.
+ * connections per variant whose requests are spread over every route. About 3.5 minutes for the three frameworks
+ * with the defaults. bench/README.md explains the method, the flags and how to read the output.
  *
  *   flags: --only express[,koa] --rounds N --duration S (measured, all variants together) --warmup S
  *          --connections N (per variant) --routes N
@@ -10,7 +10,7 @@
  * As in cost.mjs, every variant runs at the same moment on CPU 1 (one load process each on CPU 0), with fresh
  * processes and a rotated start order every round, and each variant's CPU per request is divided by bare's of the
  * same round. Unlike cost.mjs the connections stay open from the warm-up to the end: each load process opens its
- * connections once, the servers' CPU windows and the 2xx counts are taken between marks sent to all processes at
+ * connections once, gently (scale-load.mjs), before the full load starts; the servers' CPU windows and the 2xx counts are taken between marks sent to all processes at
  * once, and at the end every load process drains (each request sent is answered) before it closes its connections.
  * Heap: heapUsed after forced GC (servers run with --expose-gc) before any request, with every connection open at
  * the end of the warm-up, and after the load. meterline's /metrics must then show every route once and count
@@ -176,7 +176,10 @@ try {
             args: [String(routes)],
           }),
         );
-        for (const p of starting) servers.push(await p);
+        const settled = await Promise.allSettled(starting);
+        for (const r of settled) if (r.status === 'fulfilled') servers.push(r.value);
+        const failed = settled.find((r) => r.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
         const idle = [];
         for (const s of servers) idle.push(await heapOf(s));
         // every connection opened at one request per second (see scale-load.mjs), then the full load
