@@ -80,6 +80,28 @@ export async function startLoader(cpu = 0) {
 }
 
 /**
+ * A long-lived open-loop load generator (open-loop.mjs) on `cpu`. `run(port, { rate, warmup, seconds, connections })`
+ * sends GET /users/42 at `rate` per second for `warmup + seconds` and resolves to open-loop.mjs's result (counts,
+ * achieved rate, p50/p99/p99.9 in ms of the requests after the warm-up, measured from their scheduled send time).
+ */
+export async function startOpenLoopLoader(cpu = 0) {
+  const child = spawnNode(cpu, ['open-loop.mjs']);
+  await nextMessage(child, 'ready');
+  return {
+    async run(port, { rate, warmup, seconds, connections }) {
+      const answer = nextMessage(child, 'result', (warmup + seconds + 30) * 1000);
+      child.send({ port, path: '/users/42', rate, warmup, seconds, connections });
+      const m = await answer;
+      if (m.error !== undefined) throw new Error(`open-loop load generator: ${m.error}`);
+      return m.result;
+    },
+    stop() {
+      if (child.connected) child.send('exit');
+    },
+  };
+}
+
+/**
  * One benchmark server (server.mjs: `framework`'s app as `variant`, see variants.mjs) on `cpu`, listening on a
  * free loopback port. `nodeOptions` go to node before the script (e.g. --perf-basic-prof); `script` and `args`
  * start another server script that speaks ipc.mjs (e.g. scale-server.mjs with its route count). `dir` is the folder
