@@ -80,29 +80,26 @@ async function promClientKoaMiddleware(tuned) {
     help: 'In-flight HTTP requests.',
     registers: [registry],
   });
-  if (tuned) return tunedPromClientMiddleware(registry, duration, requests, inFlight);
-  return async function promClientMetrics(ctx, next) {
-    if (ctx.path === '/metrics') {
-      ctx.type = registry.contentType;
-      ctx.body = await registry.metrics();
-      return;
-    }
-    inFlight.inc();
-    const end = duration.startTimer();
-    try {
-      await next();
-    } finally {
-      const labels = { method: ctx.method, route: ctx._matchedRoute ?? '', status_code: ctx.status };
-      end(labels);
-      requests.inc(labels);
-      inFlight.dec();
-    }
+  return promClientMiddleware(
+    registry,
+    inFlight,
+    tuned ? cachedChildren(duration, requests) : perRequestLabels(duration, requests),
+  );
+}
+
+/** Default: a labels object per request, looked up by prom-client on every observation. */
+function perRequestLabels(duration, requests) {
+  return (method, route, status, seconds) => {
+    const labels = { method, route, status_code: status };
+    duration.observe(labels, seconds);
+    requests.inc(labels);
   };
 }
 
-function tunedPromClientMiddleware(registry, duration, requests, inFlight) {
+/** Tuned: the labelled children kept per (method, route, status). */
+function cachedChildren(duration, requests) {
   const children = new Map();
-  function childrenOf(method, route, status) {
+  return (method, route, status, seconds) => {
     const key = `${method} ${route} ${status}`;
     let pair = children.get(key);
     if (pair === undefined) {
@@ -112,8 +109,12 @@ function tunedPromClientMiddleware(registry, duration, requests, inFlight) {
         (pair = { duration: duration.labels(...labels), requests: requests.labels(...labels) }),
       );
     }
-    return pair;
-  }
+    pair.duration.observe(seconds);
+    pair.requests.inc();
+  };
+}
+
+function promClientMiddleware(registry, inFlight, record) {
   return async function promClientMetrics(ctx, next) {
     if (ctx.path === '/metrics') {
       ctx.type = registry.contentType;
@@ -125,9 +126,7 @@ function tunedPromClientMiddleware(registry, duration, requests, inFlight) {
     try {
       await next();
     } finally {
-      const pair = childrenOf(ctx.method, ctx._matchedRoute ?? '', ctx.status);
-      pair.duration.observe((performance.now() - started) / 1000);
-      pair.requests.inc();
+      record(ctx.method, ctx._matchedRoute ?? '', ctx.status, (performance.now() - started) / 1000);
       inFlight.dec();
     }
   };

@@ -16,3 +16,18 @@ export function serveBenchmarkIpc(server) {
   });
   process.send({ type: 'listening', port: server.address().port });
 }
+
+/**
+ * The other side, a load-generator process: each message runs `run(message)` and answers with its result (or its
+ * error); 'exit' ends the process.
+ */
+export function serveLoadRuns(run) {
+  process.on('message', (message) => {
+    if (message === 'exit') process.exit(0);
+    run(message).then(
+      (result) => process.send({ type: 'result', result }),
+      (err) => process.send({ type: 'result', error: String(err?.stack ?? err) }),
+    );
+  });
+  process.send({ type: 'ready' });
+}

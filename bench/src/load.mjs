@@ -3,6 +3,7 @@
 // from every 2xx response's latency at full resolution (autocannon's own histogram rounds to whole ms), except each
 // connection's first.
 import autocannon from 'autocannon';
+import { serveLoadRuns } from './ipc.mjs';
 
 function percentiles(latencies) {
   const sorted = latencies.sort();
@@ -54,11 +55,4 @@ function run({ url, connections, seconds }) {
   });
 }
 
-process.on('message', (message) => {
-  if (message === 'exit') process.exit(0);
-  run(message).then(
-    (result) => process.send({ type: 'result', result }),
-    (err) => process.send({ type: 'result', error: String(err?.stack ?? err) }),
-  );
-});
-process.send({ type: 'ready' });
+serveLoadRuns(run);

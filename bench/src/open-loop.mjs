@@ -10,6 +10,7 @@
 // undici costs about as much CPU per request as the servers do, and fell behind its schedule by >10 ms at half of
 // bare Koa's rate; this one must cost well below the server's CPU per request to be on time (bench/README.md).
 import { connect } from 'node:net';
+import { serveLoadRuns } from './ipc.mjs';
 
 // generous: a request that takes this long is an error, not a latency
 const TIMEOUT_MS = 10_000;
@@ -188,11 +189,4 @@ function run({ port, path, rate, warmup, seconds, connections }) {
   })();
 }
 
-process.on('message', (message) => {
-  if (message === 'exit') process.exit(0);
-  run(message).then(
-    (result) => process.send({ type: 'result', result }),
-    (err) => process.send({ type: 'result', error: String(err?.stack ?? err) }),
-  );
-});
-process.send({ type: 'ready' });
+serveLoadRuns(run);
