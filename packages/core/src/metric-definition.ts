@@ -1,6 +1,5 @@
-import { ValueType } from '@opentelemetry/api';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality, DataPointType } from './otel-enums.js';
+import { AggregationTemporality, DataPointType, ValueType } from './otel-enums.js';
 
 // A metric as data (OpenTelemetry name, unit, description), the tables of them, and the MetricData that carries
 // one's points at collection time.

@@ -1,11 +1,12 @@
+import type { ValueType as ApiValueType } from '@opentelemetry/api';
 import type {
   AggregationTemporality as SdkAggregationTemporality,
   AggregationType as SdkAggregationType,
   DataPointType as SdkDataPointType,
 } from '@opentelemetry/sdk-metrics';
 
-// The SDK enums meterline's collection and serialisation use, as constants: reading them from the SDK would load it
-// at import (otel-sdk.ts). The same values on the 2.x and 3.x lines; test/otel-enums.test.ts compares them.
+// The SDK and API enums meterline's collection and serialisation use, as constants: reading them from the SDK would
+// load it at import (otel-sdk.ts). The same values on the 2.x and 3.x lines; test/lazy-sdk.test.ts compares them.
 
 export const DataPointType = Object.freeze({
   HISTOGRAM: 0 as SdkDataPointType.HISTOGRAM,
@@ -21,4 +22,9 @@ export const AggregationTemporality = Object.freeze({
 
 export const AggregationType = Object.freeze({
   DROP: 1 as SdkAggregationType.DROP,
+});
+
+export const ValueType = Object.freeze({
+  INT: 0 as ApiValueType.INT,
+  DOUBLE: 1 as ApiValueType.DOUBLE,
 });

@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { otelApi } from './otel-api.js';
 
 import { countFault } from './faults.js';
 import type { ErrorHook } from './types.js';
@@ -35,7 +35,7 @@ export function reportOnce(where: string, error: unknown): void {
     const message = `meterline: ${where} failed (reported once, requests are unaffected): ${
       error instanceof Error ? error.message : String(error)
     }`;
-    diag.error(message, error);
+    otelApi.diag.error(message, error);
     process.emitWarning(message, { code: 'METERLINE_INTERNAL' });
   } catch {
     // a broken hook must not break anything either

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { metrics } from '@opentelemetry/api';
 import type {
   CollectionResult,
   MeterProvider,
@@ -10,6 +9,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { fromWire } from './aggregate.js';
 import { ClusterWorkerLink } from './cluster.js';
+import { otelApi } from './otel-api.js';
 import { attachThreads, ThreadTotals, type ThreadReporter } from './threads.js';
 import { otlpReader, validateOtlp } from './otlp.js';
 import { DEFAULTS, pick, RUNTIME_OPTION_KEYS } from './options.js';
@@ -153,7 +153,7 @@ export class Meterline {
       this.reader = exporter;
       this.producerAttached = true;
       if (options.registerGlobal ?? DEFAULTS.registerGlobal)
-        metrics.setGlobalMeterProvider(this.meterProvider);
+        otelApi.metrics.setGlobalMeterProvider(this.meterProvider);
     }
     this.threads = attachThreads(() => this.collectLocal());
     this.clusterLink = ClusterWorkerLink.attach(() => this.collectProcess());
@@ -288,7 +288,7 @@ export async function resetMeterline(): Promise<void> {
   const runtime = g[kRuntime];
   g[kRuntime] = undefined;
   if (runtime !== undefined) {
-    metrics.disable();
+    otelApi.metrics.disable();
     await runtime.shutdown().catch(() => undefined);
   }
 }

@@ -1,10 +1,13 @@
-import { context, ProxyTracerProvider, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import type { ProxyTracerProvider, SpanContext } from '@opentelemetry/api';
+import { otelApi } from './otel-api.js';
+
+const { context, trace, TraceFlags } = otelApi;
 
 // Exemplars come from the span that is active when a request starts. Reading the active context costs a context
 // manager lookup per request, so it is done only once a tracer provider other than the no-op one is registered.
 
 /** The no-op provider of this copy of the API: what an unregistered global proxy delegates to. */
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+const NOOP_PROVIDER = new otelApi.ProxyTracerProvider().getDelegate();
 let registered = false;
 
 /** Whether a real tracer provider is registered (sticky once seen: providers are registered once, at startup). */

@@ -3,8 +3,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import * as api from '@opentelemetry/api';
 import * as sdk from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality, AggregationType, DataPointType } from '../src/otel-enums.js';
+import { AggregationTemporality, AggregationType, DataPointType, ValueType } from '../src/otel-enums.js';
 
 const run = promisify(execFile);
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +30,7 @@ async function loads(load: string): Promise<Record<string, unknown>> {
 }
 
 describe('the OpenTelemetry SDK is loaded when the runtime is created, not at import', () => {
-  it('with import (ESM build): no SDK module until configure()', async () => {
+  it('with import (ESM build): no SDK module until configure(), and no ES module of the API or SDK ever', async () => {
     const result = await loads(
       `register(${JSON.stringify(hooks)});
        await import('@meterline/core/adapter');
@@ -61,6 +62,7 @@ describe("meterline's copies of the SDK enums", () => {
       CUMULATIVE: sdk.AggregationTemporality.CUMULATIVE,
     });
     expect(AggregationType.DROP).toBe(sdk.AggregationType.DROP);
+    expect({ ...ValueType }).toEqual({ INT: api.ValueType.INT, DOUBLE: api.ValueType.DOUBLE });
   });
 });
 
