@@ -1,4 +1,6 @@
 // `@meterline/core/adapter`: the contract between core and a framework adapter. Not for applications.
+// first: holds a tick object before anything of meterline allocates (tick-pin.ts)
+import './tick-pin.js';
 export { AdapterCore, type AdapterSpec } from './adapter.js';
 export { RequestState } from './request-state.js';
 export { stateOf, reservedUrl } from './measured.js';

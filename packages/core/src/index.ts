@@ -1,4 +1,6 @@
 // `@meterline/core`: what applications use. Adapters and other meterline packages build on `@meterline/core/adapter`.
+// first: holds a tick object before anything of meterline allocates (tick-pin.ts)
+import './tick-pin.js';
 export { configure, getMeterline, resetMeterline, meterlineProducer, Meterline } from './runtime.js';
 export { PullReader } from './pull-reader.js';
 export { createMetricsHandler, startMetricsServer } from './handler.js';

@@ -12,6 +12,7 @@ import { newState } from './request-head.js';
 import { kState, type RequestState, type WithState } from './request-state.js';
 import { reserveRequests } from './reservation.js';
 import { settleNextTick } from './tick-settle.js';
+import { tickPin } from './tick-pin.js';
 import { isTracked, trackSocket } from './sockets.js';
 import type { HttpStore } from './store.js';
 import { activeSampledSpan } from './trace-context.js';
@@ -30,6 +31,8 @@ export class RequestRecorder {
     this.timeToFirstByte = store.timeToFirstByte;
     installPatches();
     settleNextTick();
+    const pin = tickPin();
+    if (!pin.pinned) reportOnce('tick-pin', pin.failure);
   }
 
   /**

@@ -1,0 +1,2 @@
+await import('@meterline/core/adapter');
+await import('./garbage.mjs');

@@ -1,0 +1,2 @@
+import './pin.mjs';
+await import('./garbage.mjs');
