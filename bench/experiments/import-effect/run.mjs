@@ -1,6 +1,7 @@
 // Which modules loaded before a bare Fastify app change its CPU per request: every entry runs the bare app under
 // `node <options>` at the same moment on CPU 1 (the bench:cost method), fresh processes per round, order rotated.
 //   node run.mjs [--rounds N] [--framework fastify] name=--import,module ...   (name=none: nothing preloaded)
+//   name=@meterline,--max-semi-space-size=4: another variant of variants.mjs, with node options
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoader, startServer } from '../../src/processes.mjs';
@@ -16,8 +17,11 @@ const { values, positionals } = parseArgs({
 });
 const entries = positionals.map((p) => {
   const [name, spec = 'none'] = p.split('=');
-  const options = spec === 'none' ? [] : spec.split(',').map((o) => (o.startsWith('./') ? resolve(o) : o));
-  return { name, options };
+  // `@variant` first: that variant of variants.mjs instead of bare
+  const parts = spec === 'none' ? [] : spec.split(',');
+  const variant = parts[0]?.startsWith('@') ? parts.shift().slice(1) : 'bare';
+  const options = parts.map((o) => (o.startsWith('./') ? resolve(o) : o));
+  return { name, variant, options };
 });
 const loaders = [];
 for (const _ of entries) loaders.push(await startLoader(0));
@@ -26,7 +30,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const order = entries.map((_, i) => entries[(i + round) % entries.length]);
   const servers = [];
   for (const e of order)
-    servers.push({ e, s: await startServer(values.framework, 'bare', { nodeOptions: e.options }) });
+    servers.push({ e, s: await startServer(values.framework, e.variant, { nodeOptions: e.options }) });
   for (const { s } of servers) await loaders[0].run(s.port, 2, 50);
   for (const { s } of servers) await s.mark();
   const results = await Promise.all(

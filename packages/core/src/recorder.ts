@@ -11,7 +11,6 @@ import { reportOnce } from './report.js';
 import { newState } from './request-head.js';
 import { kState, type RequestState, type WithState } from './request-state.js';
 import { reserveRequests } from './reservation.js';
-import { settleNextTick } from './tick-settle.js';
 import { tickPin } from './tick-pin.js';
 import { isTracked, trackSocket } from './sockets.js';
 import type { HttpStore } from './store.js';
@@ -30,7 +29,6 @@ export class RequestRecorder {
   constructor(readonly store: HttpStore) {
     this.timeToFirstByte = store.timeToFirstByte;
     installPatches();
-    settleNextTick();
     const pin = tickPin();
     if (!pin.pinned) reportOnce('tick-pin', pin.failure);
   }

@@ -3,8 +3,9 @@ import { createHook } from 'node:async_hooks';
 // Keeps one of Node's own tick objects alive for the life of the process. While none is alive, a garbage collection
 // clears the object shape that `process.nextTick` builds its tick objects with, and V8 then builds every later one
 // through its runtime: several µs per request in frameworks that schedule ticks per request (bench/RESULTS.md,
-// "the startup GC effect"). Runs when core is first imported, before anything of meterline allocates, so this module
-// imports nothing of meterline; a failure is kept for the recorder to report.
+// "Node's tick objects"). Runs when core is first imported, before anything of meterline allocates, so this module
+// imports nothing of meterline; a failure is kept for the recorder to report. Never schedule thousands of ticks at
+// once here: with the shape held, their surviving a scavenge makes V8 allocate every later tick in the old generation.
 
 let pinned: object | undefined;
 let failure: unknown;

@@ -6,7 +6,7 @@ import { tickPin } from '../src/tick-pin.js';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-describe('a tick object of Node is held from import on (bench/RESULTS.md, "the startup GC effect")', () => {
+describe("a tick object of Node is held from import on (bench/RESULTS.md, Node's tick objects)", () => {
   it('holds one on this Node version', () => {
     expect(tickPin()).toEqual({ pinned: true, failure: undefined });
   });
