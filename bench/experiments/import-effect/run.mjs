@@ -16,7 +16,8 @@ const { values, positionals } = parseArgs({
   },
 });
 const entries = positionals.map((p) => {
-  const [name, spec = 'none'] = p.split('=');
+  const at = p.indexOf('=');
+  const [name, spec] = at < 0 ? [p, 'none'] : [p.slice(0, at), p.slice(at + 1)];
   // `@variant` first: that variant of variants.mjs instead of bare
   const parts = spec === 'none' ? [] : spec.split(',');
   const variant = parts[0]?.startsWith('@') ? parts.shift().slice(1) : 'bare';
