@@ -1,17 +1,20 @@
-// perf profile of two bare Fastify processes (nothing preloaded vs `--import @opentelemetry/api`) under the same load.
+// perf profile of two processes under the same load, by symbol: bare Fastify with nothing preloaded against bare with
+// `--import <module>` (default @opentelemetry/api), or against a variant of variants.mjs given as `@variant`:
+//   node profile.mjs [module | @variant] [framework]
 import { execFileSync, spawn } from 'node:child_process';
 import { startLoader, startServer } from '../../src/processes.mjs';
 
+const [other = '@opentelemetry/api', framework = 'fastify'] = process.argv.slice(2);
 const specs = [
-  ['bare', []],
-  ['api', ['--import', process.argv[2] ?? '@opentelemetry/api']],
+  ['bare', 'bare', []],
+  other.startsWith('@') && !other.includes('/') ? [other, other.slice(1), []] : [other, 'bare', ['--import', other]],
 ];
 const loaders = [await startLoader(0), await startLoader(0)];
 const servers = [];
-for (const [name, opts] of specs)
+for (const [name, variant, opts] of specs)
   servers.push({
     name,
-    s: await startServer('fastify', 'bare', { nodeOptions: ['--perf-basic-prof', ...opts] }),
+    s: await startServer(framework, variant, { nodeOptions: ['--perf-basic-prof', ...opts] }),
   });
 for (const { s } of servers) await loaders[0].run(s.port, 2, 50);
 const rec = new Promise((r) =>
@@ -49,7 +52,7 @@ const rows = [...keys]
   .map((k) => [k, per[0].get(k) ?? 0, per[1].get(k) ?? 0])
   .sort((a, b) => b[2] - b[1] - (a[2] - a[1]));
 const tot = (m) => [...m.values()].reduce((a, b) => a + b, 0);
-console.log(`total µs/req sampled: bare ${tot(per[0]).toFixed(2)} api ${tot(per[1]).toFixed(2)}`);
+console.log(`total µs/req sampled: bare ${tot(per[0]).toFixed(2)} ${other} ${tot(per[1]).toFixed(2)}`);
 for (const r of rows.slice(0, 30))
   console.log(
     `${(r[2] - r[1]).toFixed(2).padStart(6)} ${r[1].toFixed(2)} -> ${r[2].toFixed(2)} ${r[0].slice(0, 120)}`,

@@ -1,14 +1,16 @@
 // Which tick-object state fresh server processes land in: for each of N processes of a variant, under load, the
 // share of perf samples in V8's runtime path for literals (effect 1 of README.md) and the mark-compacts per 10k
 // requests (effect 2), from the --trace-gc lines between the MARK lines:
-//   node states.mjs fastify meterline 6 | awk '/^MARK start/{m=0;on=1;next} /^MARK end/{on=0;n=$3} on&&/Mark-Compact/{m++} /#/{print $0", mark-compacts/10k " m*1e4/n}'
+//   node states.mjs fastify meterline 6 [--import,./garbage.mjs] | awk '/^MARK start/{m=0;on=1;next} /^MARK end/{on=0;n=$3} on&&/Mark-Compact/{m++} /#/{print $0", mark-compacts/10k " m*1e4/n}'
 import { execFileSync, spawn } from 'node:child_process';
 import { startLoader, startServer } from '../../src/processes.mjs';
 
-const [framework = 'fastify', variant = 'meterline', count = '4'] = process.argv.slice(2);
+const [framework = 'fastify', variant = 'meterline', count = '4', extra = ''] = process.argv.slice(2);
+// Optional node options for every process, comma-separated (e.g. --import,./garbage.mjs to see effect 1 show).
+const extraOptions = extra ? extra.split(',').map((o) => (o.startsWith('./') ? new URL(o, import.meta.url).pathname : o)) : [];
 const loader = await startLoader(0);
 for (let i = 0; i < Number(count); i++) {
-  const s = await startServer(framework, variant, { nodeOptions: ['--perf-basic-prof', '--trace-gc'] });
+  const s = await startServer(framework, variant, { nodeOptions: ['--perf-basic-prof', '--trace-gc', ...extraOptions] });
   await loader.run(s.port, 2, 25);
   console.log('MARK start');
   const rec = spawn('perf', ['record', '-p', String(s.child.pid), '-F', '2000', '-o', '/tmp/states.data', '--', 'sleep', '2'], { stdio: 'ignore' });
