@@ -24,4 +24,12 @@ describe("a tick object of Node is held from import on (bench/RESULTS.md, Node's
       expect(modules[0]).toBe('tick-pin.ts');
     },
   );
+
+  // a bundler that honours `sideEffects` drops a module's top-level code when nothing it exports is used
+  it("declares the module and the chunks that hold it as having side effects (package.json's sideEffects)", () => {
+    const manifest = JSON.parse(readFileSync(join(dist, '..', 'package.json'), 'utf8'));
+    expect(manifest.sideEffects).toEqual(
+      expect.arrayContaining(['./src/tick-pin.ts', './dist/chunk-*.js', './dist/chunk-*.cjs']),
+    );
+  });
 });
