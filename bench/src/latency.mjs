@@ -1,5 +1,5 @@
 /**
- * Latency at a fixed request rate (open loop): `npm run bench:latency` (about 6 minutes for the three frameworks
+ * Latency at a fixed request rate (open loop): `npm run bench:latency` (about 8 minutes for the three frameworks
  * with the defaults). bench/README.md explains the method, the flags and how to read the output.
  *
  *   flags: --only express[,koa] --rounds N --duration S (measured seconds per variant and load)
@@ -27,7 +27,7 @@ const { values: flags } = parseArgs({
     variants: { type: 'string', default: 'bare,control,meterline' },
     rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '2.5' },
-    warmup: { type: 'string', default: '0.5' },
+    warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '512' },
   },
 });
