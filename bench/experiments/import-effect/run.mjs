@@ -2,6 +2,7 @@
 // `node <options>` at the same moment on CPU 1 (the bench:cost method), fresh processes per round, order rotated.
 //   node run.mjs [--rounds N] [--framework fastify] name=--import,module ...   (name=none: nothing preloaded)
 //   name=@meterline,--max-semi-space-size=4: another variant of variants.mjs, with node options
+//   name=@meterline,dir:/elsewhere/bench/src: that variant served from another checkout's bench (before/after a change)
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLoader, startServer } from '../../src/processes.mjs';
@@ -21,8 +22,10 @@ const entries = positionals.map((p) => {
   // `@variant` first: that variant of variants.mjs instead of bare
   const parts = spec === 'none' ? [] : spec.split(',');
   const variant = parts[0]?.startsWith('@') ? parts.shift().slice(1) : 'bare';
+  const dirPart = parts.findIndex((o) => o.startsWith('dir:'));
+  const dir = dirPart < 0 ? undefined : parts.splice(dirPart, 1)[0].slice(4);
   const options = parts.map((o) => (o.startsWith('./') ? resolve(o) : o));
-  return { name, variant, options };
+  return { name, variant, options, dir };
 });
 const loaders = [];
 for (const _ of entries) loaders.push(await startLoader(0));
@@ -31,7 +34,10 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const order = entries.map((_, i) => entries[(i + round) % entries.length]);
   const servers = [];
   for (const e of order)
-    servers.push({ e, s: await startServer(values.framework, e.variant, { nodeOptions: e.options }) });
+    servers.push({
+      e,
+      s: await startServer(values.framework, e.variant, { nodeOptions: e.options, ...(e.dir && { dir: e.dir }) }),
+    });
   for (const { s } of servers) await loaders[0].run(s.port, 2, 50);
   for (const { s } of servers) await s.mark();
   const results = await Promise.all(
