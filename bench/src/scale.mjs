@@ -5,7 +5,7 @@
  * with the defaults. bench/README.md explains the method, the flags and how to read the output.
  *
  *   flags: --only express[,koa] --rounds N --duration S (measured, all variants together) --warmup S
- *          --connections N (per variant) --routes N
+ *          --connections N (per variant) --routes N --node-options "<options>" (for every server, e.g. GC sizes)
  *
  * As in cost.mjs, every variant runs at the same moment on CPU 1 (one load process each on CPU 0), with fresh
  * processes and a rotated start order every round, and each variant's CPU per request is divided by bare's of the
@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '2000' },
     routes: { type: 'string', default: '1000' },
+    'node-options': { type: 'string', default: '' },
   },
 });
 
@@ -43,6 +44,7 @@ const connections = positive('connections', flags.connections, { integer: true }
 const routes = positive('routes', flags.routes, { integer: true });
 const frameworks = flags.only === undefined ? FRAMEWORKS : list('only', flags.only, FRAMEWORKS);
 const variants = SCALE_VARIANTS;
+const serverOptions = flags['node-options'].split(/\s+/).filter((o) => o !== '');
 
 /** The soft limit on open files, which every child inherits: each server and load process holds `connections`. */
 function openFileLimit() {
@@ -171,7 +173,7 @@ try {
         const starting = order.map((variant) =>
           startServer(framework, variant, {
             cpu: 1,
-            nodeOptions: ['--expose-gc'],
+            nodeOptions: ['--expose-gc', ...serverOptions],
             script: 'scale-server.mjs',
             args: [String(routes)],
           }),
