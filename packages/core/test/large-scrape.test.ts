@@ -21,9 +21,15 @@ let handler: ReturnType<typeof createMetricsHandler>;
 function get(): Promise<{ text: string; chunks: number }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ text: Buffer.concat(parts).toString('utf8'), chunks: parts.length }));
+      // decoded as it arrives: Buffer.concat calls Buffer.allocUnsafe on Node 20, which the buffer-reuse test counts
+      const decoder = new TextDecoder();
+      let text = '';
+      let chunks = 0;
+      res.on('data', (c: Buffer) => {
+        text += decoder.decode(c, { stream: true });
+        chunks++;
+      });
+      res.on('end', () => resolve({ text: text + decoder.decode(), chunks }));
       res.on('error', reject);
     });
     req.on('error', reject);
