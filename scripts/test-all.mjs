@@ -44,6 +44,9 @@ const stages = [
       '1',
       '--warmup',
       '0.5',
+      // the diagnosis variants that rebuild meterline's runtime by hand (patched, then patches undone)
+      '--variants',
+      'bare,control,meterline,patched,runtime',
     ],
   ],
 ];

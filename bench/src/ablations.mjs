@@ -34,6 +34,38 @@ async function expressLayer() {
   return { proto, names };
 }
 
+/** The prototypes meterline's runtime patches in a framework's process: Node's, and Express's router and Layer. */
+async function patchedPrototypes(framework) {
+  const protos = [IncomingMessage.prototype, ServerResponse.prototype];
+  if (framework === 'express') {
+    const { default: express } = await import('express');
+    // Express 5: the router package's Router.prototype; Express 4: express/lib/router's proto (the Router function)
+    protos.push(
+      typeof express.Router.prototype?.handle === 'function' ? express.Router.prototype : express.Router,
+    );
+    protos.push((await expressLayer()).proto);
+  }
+  return protos;
+}
+
+/**
+ * Run before meterline's runtime is created (the `runtime` variant): keeps every own property of the prototypes it
+ * patches. Resolves to the function that puts them back as they were (added keys removed), leaving the runtime's
+ * SDK and store in the process with nothing of the request path patched.
+ */
+export async function keepPrototypes(framework) {
+  const kept = (await patchedPrototypes(framework)).map((proto) => [
+    proto,
+    new Map(Reflect.ownKeys(proto).map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)])),
+  ]);
+  return () => {
+    for (const [proto, own] of kept) {
+      for (const key of Reflect.ownKeys(proto)) if (!own.has(key)) delete proto[key];
+      for (const [key, descriptor] of own) Object.defineProperty(proto, key, descriptor);
+    }
+  };
+}
+
 /**
  * Run before meterline's line: keeps what the ablation restores later. Resolves to the function to run once the app
  * is built (meterline's runtime exists then), which takes `part` out.

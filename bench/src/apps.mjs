@@ -2,7 +2,7 @@
 // register their routes in a plugin, as Fastify apps are structured. The variants (variants.mjs) differ only in
 // the metrics line (none, meterline's, the alternative's, default or tuned) and, for the diagnosis variants, in what
 // the process does before or after building the app (see `startApp` below).
-import { prepareAblation } from './ablations.mjs';
+import { keepPrototypes, prepareAblation } from './ablations.mjs';
 import { appOf, FRAMEWORKS, VARIANTS } from './variants.mjs';
 
 function user(id) {
@@ -195,10 +195,13 @@ export async function startApp(framework, variant) {
   if (preloaded) await preload(framework);
   const adapter = MODULES[framework][0];
   if (setup === 'imported') await import(adapter);
-  else if (setup === 'patched') {
+  else if (setup === 'patched' || setup === 'runtime') {
     // the runtime and every patch metrics() applies, and no middleware that would measure a request
+    const restore = setup === 'runtime' ? await keepPrototypes(framework) : undefined;
     if (framework === 'fastify') (await import('@meterline/core')).getMeterline();
     else (await import(adapter)).metrics();
+    // `runtime`: every patch undone, the SDK and the store stay
+    restore?.();
   }
   const ablate =
     app === 'meterline' && setup !== undefined ? await prepareAblation(setup, framework) : undefined;

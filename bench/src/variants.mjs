@@ -21,6 +21,8 @@ export const ALTERNATIVE = {
  * imported               bare, after importing meterline's adapter without using it
  * patched                bare, after creating meterline's runtime (Node's prototypes patched, and Express's router),
  *                        without measuring any request
+ * runtime                bare, after creating meterline's runtime and undoing every patch it applied: the SDK and
+ *                        the store only (patched minus runtime: the patches; runtime minus imported: the SDK)
  * meterline-no-<part>    diagnosis: meterline with one part of its per-request work taken out (ablations.mjs); its
  *                        saving against `meterline` is that part's cost
  * <app>-preloaded        diagnosis: the same app after importing meterline's adapter and the alternative's module and
@@ -37,6 +39,7 @@ export const VARIANTS = [
   'alternative-tuned',
   'imported',
   'patched',
+  'runtime',
   ...ABLATIONS.map((part) => `meterline-${part}`),
   'bare-preloaded',
   'meterline-preloaded',
@@ -47,15 +50,15 @@ const PRELOADED = '-preloaded';
 
 /**
  * What a variant builds: `app` is the metrics line ('bare', 'meterline' or 'alternative'), `preloaded` whether its
- * process is preloaded first, `setup` what else the process does ('imported', 'patched', 'tuned' or an ablation of
- * ABLATIONS), `measures` whether its /metrics counts the requests (the throughput tool checks those).
+ * process is preloaded first, `setup` what else the process does ('imported', 'patched', 'runtime', 'tuned' or an
+ * ablation of ABLATIONS), `measures` whether its /metrics counts the requests (the throughput tool checks those).
  */
 export function appOf(variant) {
   const preloaded = variant.endsWith(PRELOADED);
   let app = preloaded ? variant.slice(0, -PRELOADED.length) : variant;
   let setup;
   if (app === 'control') app = 'bare';
-  else if (app === 'imported' || app === 'patched') [app, setup] = ['bare', app];
+  else if (app === 'imported' || app === 'patched' || app === 'runtime') [app, setup] = ['bare', app];
   else if (app === 'alternative-tuned') [app, setup] = ['alternative', 'tuned'];
   else if (app.startsWith('meterline-')) [app, setup] = ['meterline', app.slice('meterline-'.length)];
   const measures = app !== 'bare' && (setup === undefined || setup === 'tuned');
@@ -67,6 +70,7 @@ export function variantLabel(framework, variant) {
   if (variant === 'control') return 'bare again (A/A control)';
   if (variant === 'imported') return 'bare + meterline imported, unused';
   if (variant === 'patched') return 'bare + meterline runtime created, nothing measured';
+  if (variant === 'runtime') return 'bare + meterline runtime created, patches undone';
   const { app, preloaded, setup } = appOf(variant);
   let name = app === 'alternative' ? ALTERNATIVE[framework] : app;
   if (setup === 'tuned') name += ' (tuned)';
@@ -77,5 +81,7 @@ export function variantLabel(framework, variant) {
 /** Whether the variant's process imports an @meterline adapter (which must be built first). */
 export function importsMeterline(variant) {
   const { app, preloaded, setup } = appOf(variant);
-  return app === 'meterline' || preloaded || setup === 'imported' || setup === 'patched';
+  return (
+    app === 'meterline' || preloaded || setup === 'imported' || setup === 'patched' || setup === 'runtime'
+  );
 }

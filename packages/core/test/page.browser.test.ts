@@ -91,8 +91,11 @@ describe.skipIf(!present && !process.env.CI)('the live page in headless Chromium
     expect(
       await page.$eval('tr[data-route="/api/flaky"] td[data-field="errorRatio"]', (td) => td.className),
     ).toBe('bad');
-    // ~120 ms requests all land in the (0.1, 0.25] bucket: p95 interpolates to 0.1 + 0.15 * 0.95 s
-    expect(slow.p95).toMatch(/^24[23] ms$/);
+    // ~120 ms requests land in the (0.1, 0.25] bucket: p95 interpolates to 0.1 + 0.15 * 0.95 s = 242.5 ms; one of
+    // the window's ~40 delayed past 250 ms by a busy CPU (its timer runs late) moves it to 0.1 + 0.15 * 38/39 s
+    const p95 = /^(\d+) ms$/.exec(slow.p95);
+    expect(Number(p95?.[1])).toBeGreaterThanOrEqual(242);
+    expect(Number(p95?.[1])).toBeLessThanOrEqual(246);
     expect(parseFloat(users.p99)).toBeLessThan(10);
     // three charts, one line per route
     for (const chart of ['rate', 'errors', 'p95']) {
