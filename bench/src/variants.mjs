@@ -81,7 +81,6 @@ export function variantLabel(framework, variant) {
 /** Whether the variant's process imports an @meterline adapter (which must be built first). */
 export function importsMeterline(variant) {
   const { app, preloaded, setup } = appOf(variant);
-  return (
-    app === 'meterline' || preloaded || setup === 'imported' || setup === 'patched' || setup === 'runtime'
-  );
+  // bare's setups (imported, patched, runtime) all load meterline
+  return app === 'meterline' || preloaded || (app === 'bare' && setup !== undefined);
 }
